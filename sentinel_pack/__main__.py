@@ -1,0 +1,3 @@
+from sentinel_pack.cli import main
+
+main()

@@ -1,0 +1,128 @@
+"""The build pipeline: manifest -> rendered artefacts -> package zip -> files on disk.
+
+``render_solution`` is pure (no writes) so tests, ``validate`` and ``diff`` can use what a
+build would produce without touching the disk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sentinel_pack import arm, jsonfmt
+from sentinel_pack.errors import Problem, SentinelPackError
+from sentinel_pack.manifest import Manifest, load_manifest
+from sentinel_pack.writer import Written, guard_released_zip, write_outputs
+
+DATA_CONNECTORS = "Data Connectors"
+CLOUDFORMATION = f"{DATA_CONNECTORS}/CloudFormationTemplates"
+PACKAGE = "Package"
+
+
+@dataclass
+class Rendered:
+    """Everything a build writes, as bytes by relative path, plus the parsed documents."""
+
+    manifest: Manifest
+    context: dict[str, Any]
+    files: dict[str, bytes]
+    documents: dict[str, Any]
+    zip_name: str
+
+
+def source_date_epoch(release_date: str) -> int:
+    """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else the release date."""
+    env = os.environ.get("SOURCE_DATE_EPOCH")
+    if env:
+        try:
+            return int(env)
+        except ValueError:
+            raise SentinelPackError(Problem(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {env!r}")) from None
+    return int(datetime.strptime(release_date, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+
+
+def render_solution(manifest: Manifest) -> Rendered:
+    from sentinel_pack.model import build_context
+    from sentinel_pack.render import Renderer
+    from sentinel_pack.zipper import deterministic_zip
+
+    context = build_context(manifest)
+    override = manifest.resolve_path(manifest.data["templates_dir"]) if "templates_dir" in manifest.data else None
+    renderer = Renderer(override)
+    files = context["files"]
+    documents: dict[str, Any] = {}
+
+    cloudformation: dict[str, str] = {}
+    if context.get("aws") is not None:
+        cfn_names = {
+            "oidc": "OIDC_Web_Identity_Provider.json",
+            "resources": f"{context['solution']['name'].replace(' ', '_')}_Resources_Deployment.json",
+        }
+        for key, filename in cfn_names.items():
+            doc = renderer.render_json(f"cloudformation/{'oidc_provider' if key == 'oidc' else 'resources'}.json.j2", context)
+            documents[f"{CLOUDFORMATION}/{filename}"] = doc
+            cloudformation[key] = jsonfmt.dumps(doc, trailing_newline=False)
+    context["cloudformation"] = cloudformation
+
+    connector_files = {
+        "definition": "connector/ConnectorDefinition.json.j2",
+        "dcr": "connector/DCR.json.j2",
+        "poller": "connector/PollingConfig.json.j2",
+        "table": "connector/Table.json.j2",
+    }
+    parsed: dict[str, Any] = {}
+    for key, template in connector_files.items():
+        parsed[key] = renderer.render_json(template, context)
+        documents[f"{DATA_CONNECTORS}/{files[key]}"] = parsed[key]
+
+    definition_file = f"{DATA_CONNECTORS}/{files['definition']}"
+    ui = parsed["definition"]["properties"]["connectorUiConfig"]
+    unknown = arm.placeholders(ui) - arm.UI_RUNTIME
+    if unknown:
+        raise SentinelPackError(Problem(
+            f"placeholder {{{{{sorted(unknown)[0]}}}}} in the connector UI is never filled in",
+            file=definition_file, hint="Sentinel fills only {{graphQueriesTableName}} in the connector UI"))
+    context["arm"] = {
+        "connector_ui": ui,
+        "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.INSTALL_TIME,
+                                      f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
+        "table_properties": arm.resolve(parsed["table"]["properties"], arm.INSTALL_TIME,
+                                        f"{DATA_CONNECTORS}/{files['table']}", "properties"),
+        "poller_properties": arm.resolve(parsed["poller"]["properties"], arm.CONNECT_TIME,
+                                         f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
+    }
+
+    documents[f"Data/{files['data']}"] = renderer.render_json("solution/Solution.json.j2", context)
+    documents["SolutionMetadata.json"] = renderer.render_json("solution/SolutionMetadata.json.j2", context)
+    documents[f"{PACKAGE}/mainTemplate.json"] = renderer.render_json("package/mainTemplate.json.j2", context)
+    documents[f"{PACKAGE}/createUiDefinition.json"] = renderer.render_json("package/createUiDefinition.json.j2", context)
+
+    out: dict[str, bytes] = {}
+    for rel, doc in documents.items():
+        # Package files end with a newline, connector source files do not (upstream style).
+        out[rel] = jsonfmt.dumps(doc, trailing_newline=rel.startswith(PACKAGE)).encode("utf-8")
+    out["ReleaseNotes.md"] = renderer.render_text("solution/ReleaseNotes.md.j2", context).encode("utf-8")
+
+    zip_name = f"{PACKAGE}/{context['solution']['version']}.zip"
+    members = {
+        "createUiDefinition.json": out[f"{PACKAGE}/createUiDefinition.json"],
+        "mainTemplate.json": out[f"{PACKAGE}/mainTemplate.json"],
+    }
+    out[zip_name] = deterministic_zip(members, source_date_epoch(context["release_date"]))
+    return Rendered(manifest=manifest, context=context, files=out, documents=documents, zip_name=zip_name)
+
+
+def build(path: Path, out_dir: Path | None = None, *, force: bool = False) -> tuple[Rendered, list[Written]]:
+    """Render everything, check the released zip, then move the files into place."""
+    from sentinel_pack.zipper import zip_members
+
+    manifest = load_manifest(path)
+    rendered = render_solution(manifest)
+    target_dir = out_dir if out_dir is not None else manifest.root
+    zip_target = target_dir / rendered.zip_name
+    guard_released_zip(zip_target, zip_members(rendered.files[rendered.zip_name]), force)
+    written = write_outputs(target_dir, rendered.files)
+    return rendered, written

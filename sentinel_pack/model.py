@@ -1,0 +1,143 @@
+"""Derived values: everything the templates need that the manifest must not repeat.
+
+The stream name, the output stream, dataType, graphQueriesTableName, the connector's file
+names and solutionId are computed here once, and defaults for optional keys are applied here
+rather than scattered over the templates.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+from urllib.parse import quote
+
+from sentinel_pack import markdown
+from sentinel_pack.arm import parameter
+from sentinel_pack.manifest import Manifest
+
+_DEFAULTS = {
+    "sqs": {"max_number_of_messages": 10, "visibility_timeout": 30, "wait_time_seconds": 20,
+            "delete_message_after_receive": True},
+    "data_format": {"format": "Json", "compression": "Gzip"},
+    "pipeline": {"lambda_runtime": "python3.12", "lambda_timeout": 60,
+                 "firehose_buffer_mb": 128, "firehose_buffer_seconds": 300},
+}
+
+_NOTE = (
+    "**Note:** Please refer to the following before installing the solution: \n\n"
+    "• Review the solution [Release Notes]({release_notes_url})\n\n"
+    " • There may be [known issues](https://aka.ms/sentinelsolutionsknownissues) pertaining to "
+    "this Solution, please refer to them before installing."
+)
+_LEARN_MORE = ("[Learn more about Microsoft Sentinel](https://aka.ms/azuresentinel) | "
+               "[Learn more about Solutions](https://aka.ms/azuresentinelsolutionsdoc)")
+
+
+def build_context(manifest: Manifest) -> dict[str, Any]:
+    data = copy.deepcopy(manifest.data)
+    solution, table, connector = data["solution"], data["table"], data["connector"]
+
+    solution["solution_id"] = f"{solution['publisher_id']}.{solution['offer_id']}"
+    solution["compact_name"] = solution["name"].replace(" ", "")
+    author = solution["author"]
+    solution["author_object"] = {"name": author["name"], **({"email": author["email"]} if "email" in author else {})}
+    solution["author_text"] = f"{author['name']} - {author['email']}" if "email" in author else author["name"]
+    solution["logo_img"] = f'<img src="{solution["logo"]}" width="75px" height="75px">'
+    solution["release_notes_url"] = (
+        "https://github.com/Azure/Azure-Sentinel/tree/master/Solutions/"
+        f"{quote(solution['name'])}/ReleaseNotes.md")
+    solution["publisher_display_name"] = (
+        "Microsoft Sentinel, Microsoft Corporation" if solution["support"]["tier"] == "Microsoft"
+        else solution["support"]["name"])
+    solution.setdefault("last_publish_date", None)
+    solution.setdefault("verticals", [])
+    counts = f"**Data Connectors:** 1"
+    body = [_NOTE.format(release_notes_url=solution["release_notes_url"]), solution["description"], counts, _LEARN_MORE]
+    solution["install_markdown"] = "\n\n".join([solution["logo_img"], *body])
+    solution["description_html"] = markdown.to_html("\n\n".join(body))
+
+    table["stream"] = f"Custom-{table['name']}"
+    table["output_stream"] = table["stream"]
+    table.setdefault("retention_in_days", 90)
+    table["all_tags"] = {"StreamName": table["stream"], **table.get("tags", {})}
+    for column in table["columns"]:
+        column.setdefault("description", _humanize(column["name"]))
+
+    data["dcr"].setdefault("destination", "clv2ws2")
+
+    connector.setdefault("preview", False)
+    connector["version"] = solution["version"]
+    connector["connections_id"] = f"{connector['id']}Connections"
+    connector["permissions"].setdefault("resource_providers", [])
+    connector["permissions"].setdefault("customs", [])
+    connector["textboxes"] = []
+    for step in connector["instruction_steps"]:
+        step.setdefault("description", None)
+        for instruction in step["instructions"]:
+            kind = instruction["type"]
+            if kind == "CopyableLabel":
+                instruction.setdefault("cloudformation", None)
+                instruction.setdefault("value", None)
+                instruction.setdefault("rows", None)
+                instruction.setdefault("wide_label", True)
+            elif kind == "Textbox":
+                instruction.setdefault("placeholder", "")
+                instruction.setdefault("input_type", "text")
+                connector["textboxes"].append(instruction["name"])
+            elif kind == "ConnectionToggleButton":
+                instruction.setdefault("name", "toggle")
+                instruction.setdefault("connect_label", "Connect")
+                instruction.setdefault("disconnect_label", "Disconnect")
+
+    prefix = connector["file_prefix"]
+    files = {
+        "definition": f"{prefix}_ConnectorDefinition.json",
+        "dcr": f"{prefix}_DCR.json",
+        "poller": f"{prefix}_PollingConfig.json",
+        "table": f"{prefix}_Table.json",
+        "data": f"Solution_{solution['compact_name']}.json",
+    }
+
+    poller = data["poller"]
+    poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
+    poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
+    poller.setdefault("events_json_paths", ["$[*]"])
+    poller["role_arn_expr"] = parameter(poller["role_arn_from"])
+    poller["queue_url_expr"] = parameter(poller["queue_url_from"])
+
+    aws = data.get("aws")
+    if aws is not None:
+        aws["oidc"].setdefault("description", "This Stack creates an Open ID Connect (OIDC) web identity provider.")
+        aws.setdefault("stack_description", f"Microsoft Sentinel {solution['name']} data collection: S3 bucket, SQS queue and the role Sentinel assumes.")
+        aws.setdefault("role_description", "Role to provide Microsoft Sentinel access to S3 bucket and SQS queue.")
+        pipeline = aws.get("eks_audit_pipeline")
+        if pipeline:
+            aws["eks_audit_pipeline"] = {**_DEFAULTS["pipeline"], **pipeline}
+            code_path = manifest.resolve_path(pipeline["lambda_code"])
+            aws["eks_audit_pipeline"]["lambda_code"] = code_path.read_text(encoding="utf-8")
+        else:
+            aws["eks_audit_pipeline"] = None
+
+    notes = []
+    for entry in sorted(data["release_notes"], key=lambda e: _version_key(e["version"]), reverse=True):
+        year, month, day = entry["date"].split("-")
+        notes.append({**entry, "date_dmy": f"{day}-{month}-{year}"})
+    data["release_notes"] = notes
+    data["release_date"] = next(e["date"] for e in notes if e["version"] == solution["version"])
+    data["files"] = files
+    return data
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _humanize(name: str) -> str:
+    """``SourceIPs`` -> ``Source IPs``: acronyms stay whole (upstream wrote "Source i ps")."""
+    import re
+
+    words = re.findall(r"[A-Z]{2,}s(?=[A-Z]|$)|[A-Z]+(?=[A-Z][a-z]|$)|[A-Z]?[a-z0-9]+|[A-Z]+", name)
+    if not words:
+        return name
+    first, rest = words[0], words[1:]
+    return " ".join([first] + [w if len(w) > 1 and w.rstrip("s").isupper() else w.lower() for w in rest])
