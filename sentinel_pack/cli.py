@@ -72,7 +72,7 @@ def build(
         return
     from sentinel_pack.report import print_build_summary
 
-    print_build_summary(rendered, written)
+    print_build_summary(rendered, written, out if out is not None else rendered.manifest.root)
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ def write_outputs(out_dir: Path, outputs: dict[str, bytes]) -> list[Written]:
     import hashlib
 
     try:
+        out_dir = out_dir.resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".sentinel-pack-", dir=out_dir))
     except OSError as exc:
@@ -62,7 +63,7 @@ def write_outputs(out_dir: Path, outputs: dict[str, bytes]) -> list[Written]:
             tmp.write_bytes(content)
             os.chmod(tmp, 0o644)
             staged.append((tmp, target, status))
-            results.append(Written(target, len(content), hashlib.sha256(content).hexdigest(), status))
+            results.append(Written(target.resolve(), len(content), hashlib.sha256(content).hexdigest(), status))
         for tmp, target, status in staged:
             if status == "unchanged":
                 continue
