@@ -20,4 +20,4 @@ def inline_html(text: str) -> str:
 def to_html(markdown: str) -> str:
     """Paragraphs separated by blank lines become ``<p>`` elements, one per line."""
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip()]
-    return "\n".join(f"<p>{inline_html(p)}</p>" for p in paragraphs)
+    return "".join(f"<p>{inline_html(p)}</p>\n" for p in paragraphs)
