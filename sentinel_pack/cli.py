@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -33,7 +33,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option(  # noqa: UP007 - typer needs Optional on 3.10
+    version: Annotated[bool | None, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
 ) -> None:
     """Build, validate and diff Microsoft Sentinel solution packages from one YAML manifest."""
@@ -55,7 +55,7 @@ def fail(error: SentinelPackError) -> typer.Exit:
 @app.command()
 def build(
     path: Annotated[Path, typer.Argument(help="Solution folder holding solution.yaml (or the manifest file).")],
-    out: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+    out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the solution tree here instead of into the solution folder.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace this version's zip even if its content changes.")] = False,

@@ -15,9 +15,18 @@ from sentinel_pack import jsonfmt
 from sentinel_pack.errors import Problem, SentinelPackError
 
 
+def _undefined_is_an_error(value: Any) -> Any:
+    """json.dumps meets StrictUndefined only inside a literal; make it fail as Jinja would."""
+    from jinja2 import Undefined
+
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    raise TypeError(f"a {type(value).__name__} cannot be written as JSON")
+
+
 def _tojson(value: Any) -> str:
     # Jinja's own tojson escapes <, > and & for HTML; these files are JSON, not HTML.
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=_undefined_is_an_error)
 
 
 def _placeholder(name: str) -> str:

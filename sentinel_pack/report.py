@@ -27,7 +27,8 @@ def print_build_summary(rendered: Rendered, written: list[Written], out_dir: Pat
     table.add_column("status")
     styles = {"created": "green", "updated": "yellow", "unchanged": "dim"}
     for item in written:
-        table.add_row(item.path.relative_to(out_dir).as_posix(), _size(item.size), item.sha256[:16], f"[{styles[item.status]}]{item.status}[/]")
+        status = f"[{styles[item.status]}]{item.status}[/]"
+        table.add_row(item.path.relative_to(out_dir).as_posix(), _size(item.size), item.sha256[:16], status)
     console.print(table)
     changed = sum(1 for w in written if w.status != "unchanged")
     console.print(f"{len(written)} files, {changed} changed.")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
 from conftest import REPO
 
 DEF = "Data Connectors/AWSEKS_ConnectorDefinition.json"
