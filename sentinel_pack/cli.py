@@ -76,6 +76,25 @@ def build(
     print_build_summary(rendered, written, out if out is not None else rendered.manifest.root)
 
 
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(
+        help="Solution folder in the Azure-Sentinel layout (Data/, Data Connectors/, Package/).")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write solution.yaml here instead of into the solution folder.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing solution.yaml.")] = False,
+) -> None:
+    """Write a manifest for an existing solution and show how its rebuilt package differs."""
+    from sentinel_pack.importer.run import import_solution
+    from sentinel_pack.report import print_import_report
+
+    try:
+        imported, differences, written = import_solution(path, out, force=force)
+    except SentinelPackError as error:
+        raise fail(error) from None
+    print_import_report(imported, differences, written)
+
+
 def main() -> None:
     try:
         app()

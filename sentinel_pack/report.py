@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sentinel_pack.build import Rendered
+    from sentinel_pack.importer.manifest_from import Imported
+    from sentinel_pack.importer.run import Difference
     from sentinel_pack.writer import Written
 
 
@@ -32,3 +34,31 @@ def print_build_summary(rendered: Rendered, written: list[Written], out_dir: Pat
     console.print(table)
     changed = sum(1 for w in written if w.status != "unchanged")
     console.print(f"{len(written)} files, {changed} changed.")
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_import_report(imported: Imported, differences: list[Difference], written: list[Written]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    for item in written:
+        console.print(f"[green]wrote[/] {item.path}")
+    for note in imported.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    if not differences:
+        console.print("The rebuilt package equals the original package (after parsing).")
+        return
+    table = Table(title="Rebuilt package vs original", title_justify="left")
+    for column in ("file", "JSON path", "original", "rebuilt", "comes from"):
+        table.add_column(column)
+    for d in differences:
+        table.add_row(d.artefact, d.path, _short(d.original), _short(d.rebuilt), f"{d.origin}: {d.reason}")
+    console.print(table)
+    mine = sum(1 for d in differences if d.origin == "sentinel-pack")
+    console.print(f"{len(differences)} differences: {len(differences) - mine} from the original, "
+                  f"{mine} from sentinel-pack.")

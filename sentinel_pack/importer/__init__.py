@@ -1,0 +1,1 @@
+"""``sentinel-pack import``: from an Azure-Sentinel solution folder to a manifest."""

@@ -1,0 +1,83 @@
+"""Reading a solution folder in the Azure-Sentinel layout, as it really is.
+
+Folder and file names come in any case and with spaces, files may be CRLF or carry a BOM,
+and a connector file may hold one resource or a top-level array of them. Everything is
+found by content, as the official packager does, never by file name alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One JSON resource and where it came from."""
+
+    file: Path
+    index: int | None  # position in a top-level array, None for a single object
+    body: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.body.get("type", ""))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise IOFailure(Problem(f"cannot read file: {exc.strerror}", file=str(path))) from None
+    except UnicodeDecodeError:
+        raise SentinelPackError(Problem("not UTF-8 text", file=str(path))) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SentinelPackError(Problem(f"invalid JSON: {exc.msg}", file=str(path), line=exc.lineno,
+                                        column=exc.colno)) from None
+
+
+def find_child(folder: Path, name: str) -> Path | None:
+    """A child of ``folder`` whose name equals ``name`` ignoring case and spaces."""
+    wanted = name.replace(" ", "").lower()
+    if not folder.is_dir():
+        return None
+    for child in sorted(folder.iterdir()):
+        if child.name.replace(" ", "").lower() == wanted:
+            return child
+    return None
+
+
+def find_data_file(root: Path) -> Path | None:
+    data = find_child(root, "Data")
+    if data is None:
+        return None
+    candidates = sorted(p for p in data.iterdir() if p.is_file() and p.name.lower().startswith("solution_")
+                        and p.suffix.lower() == ".json")
+    return candidates[0] if candidates else None
+
+
+def connector_resources(root: Path) -> list[Resource]:
+    """Every JSON resource under the Data Connectors folder (any depth, any case)."""
+    folder = find_child(root, "Data Connectors")
+    if folder is None:
+        raise SentinelPackError(Problem("no 'Data Connectors' folder", file=str(root),
+                                        hint="import expects the Azure-Sentinel solution layout"))
+    resources: list[Resource] = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix.lower() != ".json":
+            continue
+        try:
+            doc = read_json(path)
+        except SentinelPackError:
+            continue  # not every JSON-named file is a connector file; unreadable ones are skipped
+        items = doc if isinstance(doc, list) else [doc]
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                resources.append(Resource(path, index if isinstance(doc, list) else None, item))
+    return resources

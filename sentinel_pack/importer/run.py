@@ -1,0 +1,177 @@
+"""``import``: read an upstream solution folder, write its manifest, prove the rebuild.
+
+The rebuild is compared with the folder's own package; each difference is attributed to the
+original (a package that is stale against its own source files) or to sentinel-pack (its
+packaging differs), so an author can see exactly what switching changes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sentinel_pack.errors import Problem, SentinelPackError
+from sentinel_pack.importer import cloudformation as cfn
+from sentinel_pack.importer.discover import ConnectorSet, discover
+from sentinel_pack.importer.layout import connector_resources, find_child, find_data_file, read_json
+from sentinel_pack.importer.manifest_from import (
+    Imported,
+    connector_section,
+    dcr_section,
+    poller_section,
+    release_notes_section,
+    solution_section,
+    table_section,
+)
+from sentinel_pack.manifest import MANIFEST_NAME
+
+HEADER = ("# sentinel-pack manifest, written by 'sentinel-pack import'.\n"
+          "# Edit this file, then run 'sentinel-pack build' to regenerate the solution's files.\n")
+
+
+def read_solution(source: Path) -> tuple[Imported, ConnectorSet]:
+    data_file = find_data_file(source)
+    if data_file is None:
+        raise SentinelPackError(Problem("no Data/Solution_*.json file", file=str(source),
+                                        hint="import expects the Azure-Sentinel solution layout"))
+    data = read_json(data_file)
+    version = str(data.get("Version", ""))
+    connector = discover(source, connector_resources(source), list(data.get("Data Connectors", [])))
+    solution = solution_section(source, data, version)
+    imported = Imported(manifest={}, notes=list(connector.notes))
+    imported.manifest = {
+        "manifest_version": 1,
+        "solution": solution,
+        "table": table_section(connector),
+        "dcr": dcr_section(connector),
+        "connector": connector_section(connector),
+        "poller": poller_section(connector),
+        "release_notes": release_notes_section(source, version, solution["first_publish_date"], imported.notes),
+    }
+    _recognise_cloudformation(imported)
+    return imported, connector
+
+
+def _labels(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for step in manifest["connector"]["instruction_steps"] for i in step["instructions"]
+            if i["type"] == "CopyableLabel"]
+
+
+def _recognise_cloudformation(imported: Imported) -> None:
+    found: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    files: dict[str, str] = {}
+    for label in _labels(imported.manifest):
+        template = cfn.parse_template(label.get("value", ""))
+        if template is None:
+            continue
+        oidc = cfn.oidc_values(template)
+        if oidc is not None:
+            found["oidc"] = (label, oidc)
+            continue
+        resources = cfn.resources_values(template)
+        if resources is not None:
+            found["resources"] = (label, resources[0])
+            files.update(resources[1])
+    if set(found) != {"oidc", "resources"}:
+        return
+    oidc, resources = found["oidc"][1], dict(found["resources"][1])
+    trust = resources.pop("_trust")
+    if (trust["tenant"], trust["client_id"]) != (oidc["tenant_id"], oidc["client_id"]):
+        imported.notes.append("the role trusts a different OIDC issuer than Template 1 creates; "
+                              "both templates kept as written (original inconsistency)")
+        return
+    imported.manifest["aws"] = {"oidc": oidc, **resources}
+    for key, (label, _) in found.items():
+        label["cloudformation"] = key
+        label["original_value"] = label.pop("value")
+    imported.files.update({path: code.encode("utf-8") for path, code in files.items()})
+
+
+def to_yaml(manifest: dict[str, Any]) -> str:
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.splitlines()) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return HEADER + yaml.dump(manifest, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _render(manifest: dict[str, Any], files: dict[str, bytes], folder: Path):
+    from sentinel_pack.build import render_solution
+    from sentinel_pack.manifest import load_manifest
+
+    (folder / MANIFEST_NAME).write_text(to_yaml(manifest), encoding="utf-8")
+    for rel, content in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(content)
+    return render_solution(load_manifest(folder))
+
+
+def finalise(imported: Imported, workdir: Path):
+    """Render once; embedded templates that do not come back byte-identical stay literal."""
+    labels = [lab for lab in _labels(imported.manifest) if "original_value" in lab]
+    originals = {id(lab): lab.pop("original_value") for lab in labels}
+    rendered = _render(imported.manifest, imported.files, workdir)
+    if labels:
+        ui = rendered.documents[next(k for k in rendered.documents if k.endswith("_ConnectorDefinition.json"))]
+        built = [i["parameters"]["value"] for s in ui["properties"]["connectorUiConfig"]["instructionSteps"]
+                 for i in s["instructions"] if i["type"] == "CopyableLabel" and i["parameters"].get("value")]
+        if any(originals[id(lab)] not in built for lab in labels):
+            for lab in labels:
+                lab.pop("cloudformation")
+                lab["value"] = originals[id(lab)]
+            imported.manifest.pop("aws")
+            imported.files = {k: v for k, v in imported.files.items() if not k.startswith("aws/")}
+            imported.notes.append("the embedded CloudFormation templates differ from sentinel-pack's; "
+                                  "kept as literal values")
+            rendered = _render(imported.manifest, imported.files, workdir)
+    return rendered
+
+
+@dataclass(frozen=True)
+class Difference:
+    artefact: str
+    path: str
+    original: Any
+    rebuilt: Any
+    origin: str  # "original" or "sentinel-pack"
+    reason: str
+
+
+def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = False):
+    """Write the manifest (and extracted files) and return the notes and package differences."""
+    from sentinel_pack.importer.compare import compare_packages
+    from sentinel_pack.writer import write_outputs
+
+    imported, connector = read_solution(source)
+    target = out_dir if out_dir is not None else source
+    if (target / MANIFEST_NAME).exists() and not force:
+        raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(target / MANIFEST_NAME),
+                                        hint="pass --force to replace it, or --out to write elsewhere"))
+    workdir = Path(tempfile.mkdtemp(prefix="sentinel-pack-import-"))
+    try:
+        rendered = finalise(imported, workdir)
+        differences = compare_packages(source, connector, rendered)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    outputs = {MANIFEST_NAME: to_yaml(imported.manifest).encode("utf-8"), **imported.files}
+    written = write_outputs(target, outputs)
+    return imported, differences, written
+
+
+def original_package(source: Path) -> dict[str, Any]:
+    package = find_child(source, "Package")
+    docs: dict[str, Any] = {}
+    for name in ("mainTemplate.json", "createUiDefinition.json"):
+        path = find_child(package, name) if package else None
+        if path is not None:
+            docs[name] = read_json(path)
+    return docs
