@@ -130,3 +130,12 @@ def test_not_an_upstream_folder(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", str(tmp_path)])
     assert result.exit_code == 1
     assert "no Data/Solution_*.json file" in result.output
+
+
+def test_a_key_only_the_original_has_is_reported_as_removed(upstream: Path, tmp_path: Path) -> None:
+    ui = _load(upstream / "Package/createUiDefinition.json")
+    ui["parameters"]["config"]["basics"]["legacyOption"] = True
+    (upstream / "Package/createUiDefinition.json").write_text(json.dumps(ui))
+    _, differences, _ = import_solution(upstream, tmp_path / "m")
+    assert [(d.artefact, d.path, d.original, d.rebuilt, d.origin) for d in differences] == [
+        ("createUiDefinition.json", "parameters.config.basics.legacyOption", True, None, "sentinel-pack")]

@@ -57,6 +57,7 @@ def _source_value(package: Any, path: list[Any], sources: dict[str, Any]) -> Any
 
 def compare_packages(source, connector: ConnectorSet, rendered) -> list[Difference]:
     from deepdiff import DeepDiff
+    from deepdiff.helper import notpresent
 
     originals = original_package(source)
     sources = _source_documents(connector)
@@ -67,19 +68,15 @@ def compare_packages(source, connector: ConnectorSet, rendered) -> list[Differen
         for change_type, items in tree.items():
             for item in items:
                 path = item.path(output_format="list")
-                old = item.t1 if item.t1 is not _notpresent(item.t1) else None
-                new = item.t2
+                old = None if item.t1 is notpresent else item.t1
+                new = None if item.t2 is notpresent else item.t2
                 source_value = _source_value(original, path, sources) if name == "mainTemplate.json" else _MISSING
-                if source_value is not _MISSING and source_value == new and source_value != item.t1:
+                if source_value is not _MISSING and source_value == new and source_value != old:
                     origin, reason = "original", "the original package is stale: its source file says this"
                 else:
                     origin, reason = "sentinel-pack", f"sentinel-pack packages this differently ({change_type})"
                 differences.append(Difference(name, _format(path), old, new, origin, reason))
     return differences
-
-
-def _notpresent(value: Any) -> Any:
-    return value if type(value).__name__ == "NotPresent" else object()
 
 
 def _format(path: list[Any]) -> str:
