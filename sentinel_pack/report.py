@@ -17,20 +17,22 @@ def _size(n: int) -> str:
 
 
 def print_build_summary(rendered: Rendered, written: list[Written], out_dir: Path) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False)
     solution = rendered.context["solution"]
-    table = Table(title=f"{solution['name']} {solution['version']} -> {out_dir}", title_justify="left")
-    table.add_column("file")
-    table.add_column("size", justify="right")
-    table.add_column("sha256")
-    table.add_column("status")
+    table = Table(title=f"{solution['name']} {solution['version']} -> {out_dir}", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("file", overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("sha256", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     styles = {"created": "green", "updated": "yellow", "unchanged": "dim"}
     for item in written:
         status = f"[{styles[item.status]}]{item.status}[/]"
-        table.add_row(item.path.relative_to(out_dir).as_posix(), _size(item.size), item.sha256[:16], status)
+        table.add_row(item.path.relative_to(out_dir).as_posix(), _size(item.size), item.sha256[:12], status)
     console.print(table)
     changed = sum(1 for w in written if w.status != "unchanged")
     console.print(f"{len(written)} files, {changed} changed.")

@@ -48,7 +48,7 @@ def test_build_prints_a_summary_with_sizes_and_hashes(tmp_path: Path) -> None:
     import hashlib
 
     digest = hashlib.sha256((tmp_path / "Package/3.0.0.zip").read_bytes()).hexdigest()
-    assert digest[:16] in result.output
+    assert digest[:12] in result.output
     assert "12 files, 12 changed." in result.output
 
 
