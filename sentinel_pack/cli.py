@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: importing rich for --help costs ~100 ms
 )
 
 
@@ -33,7 +35,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option(  # noqa: UP007 - typer needs Optional on 3.10
+    version: Annotated[bool | None, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = None,
 ) -> None:
     """Build, validate and diff Microsoft Sentinel solution packages from one YAML manifest."""
@@ -55,7 +57,7 @@ def fail(error: SentinelPackError) -> typer.Exit:
 @app.command()
 def build(
     path: Annotated[Path, typer.Argument(help="Solution folder holding solution.yaml (or the manifest file).")],
-    out: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+    out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the solution tree here instead of into the solution folder.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace this version's zip even if its content changes.")] = False,
@@ -73,6 +75,83 @@ def build(
     from sentinel_pack.report import print_build_summary
 
     print_build_summary(rendered, written, out if out is not None else rendered.manifest.root)
+
+
+class OutputFormat(str, Enum):
+    tree = "tree"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[Path | None, typer.Argument(
+        help="OLD side: a package zip, a built solution folder or a solution.yaml. "
+             "With --from: the solution folder (default: the current folder).", show_default=False)] = None,
+    new: Annotated[Path | None, typer.Argument(
+        help="NEW side, any of the same kinds.", show_default=False)] = None,
+    from_rev: Annotated[str | None, typer.Option(
+        "--from", help="Compare the solution as built at this git revision ...")] = None,
+    to_rev: Annotated[str | None, typer.Option(
+        "--to", help="... with this revision (default: the working tree).")] = None,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="tree (terminal), markdown (pull-request comment) or json.")] = OutputFormat.tree,
+    check_version: Annotated[bool, typer.Option(
+        "--check-version", help="Exit 1 when NEW's version bump over OLD is smaller than the changes need.")] = False,
+) -> None:
+    """Show what changed between two packages, solution folders or git revisions, and the bump it needs."""
+    from sentinel_pack.diff.run import run_diff
+
+    try:
+        result = run_diff(old, new, from_rev, to_rev)
+    except SentinelPackError as error:
+        raise fail(error) from None
+    from sentinel_pack.diff import output
+
+    if output_format is OutputFormat.json:
+        sys.stdout.write(output.json_text(result))
+    elif output_format is OutputFormat.markdown:
+        sys.stdout.write(output.markdown(result))
+    else:
+        output.print_tree(result)
+    if check_version and not result.version_ok:
+        from sentinel_pack.errors import Problem
+
+        raise fail(SentinelPackError(Problem(
+            f"{output.bump_verdict(result)}; these changes need a {result.required_bump} bump",
+            hint=f"run 'sentinel-pack release {result.required_bump} -m ...' on the NEW solution")))
+
+
+class ReleasePart(str, Enum):
+    major = "major"
+    minor = "minor"
+    patch = "patch"
+
+
+@app.command()
+def release(
+    part: Annotated[ReleasePart, typer.Argument(help="The part of solution.version to bump.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="The release-notes line for this version.")],
+    path: Annotated[Path, typer.Argument(help="Solution folder holding solution.yaml (or the manifest file).")
+                    ] = Path("."),
+    on: Annotated[str | None, typer.Option(
+        "--date", help="Release date, YYYY-MM-DD (default: today).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Bump the manifest version, add the release-notes entry and rebuild; older zips stay."""
+    from sentinel_pack.release import release as run_release
+
+    try:
+        plan, rendered, written = run_release(path, part.value, message, on)
+    except SentinelPackError as error:
+        raise fail(error) from None
+    if quiet:
+        return
+    from sentinel_pack.report import print_build_summary
+
+    print_build_summary(rendered, written, rendered.manifest.root)
+    typer.echo(f"released {plan.old_version} -> {plan.new_version} ({part.value}, {plan.date}); "
+               f"{plan.manifest_file.name} updated, earlier zips in Package/ kept.")
 
 
 def main() -> None:

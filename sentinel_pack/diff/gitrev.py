@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sentinel_pack.diff.sources import Side, render_side
-from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+from sentinel_pack.errors import EXIT_USAGE, IOFailure, Problem, SentinelPackError
 
 
 def _git(args: list[str], cwd: Path, what: str) -> bytes:
@@ -24,8 +24,9 @@ def _git(args: list[str], cwd: Path, what: str) -> bytes:
     except FileNotFoundError:
         raise IOFailure(Problem("git is not installed or not on PATH", hint="install git to diff revisions")) from None
     if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise SentinelPackError(Problem(f"{what}: {message[-1] if message else 'git failed'}", file=str(cwd)))
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = f" (git: {lines[-1]})" if lines else ""
+        raise SentinelPackError(Problem(f"{what}{detail}", file=str(cwd)), exit_code=EXIT_USAGE)
     return result.stdout
 
 
@@ -43,7 +44,7 @@ def solution_location(solution: Path) -> tuple[Path, str]:
 def revision_side(solution: Path, rev: str) -> Side:
     """Render the solution as it was at ``rev``."""
     if rev.startswith("-"):
-        raise SentinelPackError(Problem(f"{rev!r} is not a git revision"), exit_code=2)
+        raise SentinelPackError(Problem(f"{rev!r} is not a git revision"), exit_code=EXIT_USAGE)
     top, rel = solution_location(solution)
     commit = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], top,
                   f"unknown revision {rev!r}").decode().strip()
