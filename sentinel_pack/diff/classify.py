@@ -234,7 +234,7 @@ def _collection_rule(raw: RawChange, art: Artefact) -> tuple[str, str] | None:
         query = raw.new if raw.kind == "added" else raw.old
         text = query.get("description") or query.get("metricName") if isinstance(query, dict) else None
         kind = "sample query" if owner == "sampleQueries" else "graph query"
-        label = f"{kind} {short(text)!s}" if text else kind
+        label = f"{kind} '{short(text)}'" if text else kind
         return "feature", f"{label} {raw.kind}"
     else:
         return None
