@@ -40,7 +40,8 @@ def source_date_epoch(release_date: str) -> int:
         try:
             return int(env)
         except ValueError:
-            raise SentinelPackError(Problem(f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {env!r}")) from None
+            message = f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {env!r}"
+            raise SentinelPackError(Problem(message)) from None
     return int(datetime.strptime(release_date, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
 
 
@@ -57,12 +58,13 @@ def render_solution(manifest: Manifest) -> Rendered:
 
     cloudformation: dict[str, str] = {}
     if context.get("aws") is not None:
-        cfn_names = {
-            "oidc": "OIDC_Web_Identity_Provider.json",
-            "resources": f"{context['solution']['name'].replace(' ', '_')}_Resources_Deployment.json",
+        cfn_templates = {
+            "oidc": ("cloudformation/oidc_provider.json.j2", "OIDC_Web_Identity_Provider.json"),
+            "resources": ("cloudformation/resources.json.j2",
+                          f"{context['solution']['name'].replace(' ', '_')}_Resources_Deployment.json"),
         }
-        for key, filename in cfn_names.items():
-            doc = renderer.render_json(f"cloudformation/{'oidc_provider' if key == 'oidc' else 'resources'}.json.j2", context)
+        for key, (template, filename) in cfn_templates.items():
+            doc = renderer.render_json(template, context)
             documents[f"{CLOUDFORMATION}/{filename}"] = doc
             cloudformation[key] = jsonfmt.dumps(doc, trailing_newline=False)
     context["cloudformation"] = cloudformation
@@ -97,8 +99,8 @@ def render_solution(manifest: Manifest) -> Rendered:
 
     documents[f"Data/{files['data']}"] = renderer.render_json("solution/Solution.json.j2", context)
     documents["SolutionMetadata.json"] = renderer.render_json("solution/SolutionMetadata.json.j2", context)
-    documents[f"{PACKAGE}/mainTemplate.json"] = renderer.render_json("package/mainTemplate.json.j2", context)
-    documents[f"{PACKAGE}/createUiDefinition.json"] = renderer.render_json("package/createUiDefinition.json.j2", context)
+    for name in ("mainTemplate.json", "createUiDefinition.json"):
+        documents[f"{PACKAGE}/{name}"] = renderer.render_json(f"package/{name}.j2", context)
 
     out: dict[str, bytes] = {}
     for rel, doc in documents.items():

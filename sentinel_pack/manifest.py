@@ -203,7 +203,8 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
             problems.append(doc.problem(("poller", key), f"no Textbox instruction is named '{name}'",
                                         hint=f"name one of the connector's text boxes (defined: {known})"))
     if cloudformation_used and "aws" not in data:
-        problems.append(doc.problem(("connector",), "instructions embed CloudFormation templates but there is no 'aws' section",
+        problems.append(doc.problem(("connector",),
+                                    "instructions embed CloudFormation templates but there is no 'aws' section",
                                     hint="add the aws section (OIDC, role, bucket, queue)"))
 
     versions: dict[str, int] = {}
@@ -214,6 +215,7 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
         versions.setdefault(entry["version"], index)
     version = data["solution"]["version"]
     if version not in versions:
-        problems.append(doc.problem(("solution", "version"), f"release_notes has no entry for version {version}",
-                                    hint="add a release_notes entry (version, date, changes) or run 'sentinel-pack release'"))
+        problems.append(doc.problem(
+            ("solution", "version"), f"release_notes has no entry for version {version}",
+            hint="add a release_notes entry (version, date, changes) or run 'sentinel-pack release'"))
     return problems

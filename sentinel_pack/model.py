@@ -51,7 +51,7 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
         else solution["support"]["name"])
     solution.setdefault("last_publish_date", None)
     solution.setdefault("verticals", [])
-    counts = f"**Data Connectors:** 1"
+    counts = "**Data Connectors:** 1"
     body = [_NOTE.format(release_notes_url=solution["release_notes_url"]), solution["description"], counts, _LEARN_MORE]
     solution["install_markdown"] = "\n\n".join([solution["logo_img"], *body])
     solution["description_html"] = markdown.to_html("\n\n".join(body))
@@ -108,7 +108,8 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     aws = data.get("aws")
     if aws is not None:
         aws["oidc"].setdefault("description", "This Stack creates an Open ID Connect (OIDC) web identity provider.")
-        aws.setdefault("stack_description", f"Microsoft Sentinel {solution['name']} data collection: S3 bucket, SQS queue and the role Sentinel assumes.")
+        aws.setdefault("stack_description", f"Microsoft Sentinel {solution['name']} data collection: "
+                                            "S3 bucket, SQS queue and the role Sentinel assumes.")
         aws.setdefault("role_description", "Role to provide Microsoft Sentinel access to S3 bucket and SQS queue.")
         pipeline = aws.get("eks_audit_pipeline")
         if pipeline:

@@ -58,7 +58,8 @@ class DiffResult:
 
     @property
     def version_ok(self) -> bool:
-        return semver.at_least(self.actual_bump, self.required_bump)
+        """NEW's bump covers the changes (nothing to cover counts as covered)."""
+        return self.required_bump == "none" or semver.at_least(self.actual_bump, self.required_bump)
 
 
 def solution_version(artefacts: dict[str, Artefact]) -> str | None:
