@@ -43,14 +43,16 @@ def _root(
 
 def fail(error: SentinelPackError) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape
 
+    # Messages quote untrusted text (zip entry names, YAML keys): never read it as rich markup.
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     for problem in error.problems:
-        where = problem.where()
-        console.print(f"[bold red]error[/]: {where + ': ' if where else ''}{problem.message}", markup=True,
+        where = escape(problem.where())
+        console.print(f"[bold red]error[/]: {where + ': ' if where else ''}{escape(problem.message)}", markup=True,
                       emoji=False)
         if problem.hint:
-            console.print(f"  [cyan]fix[/]: {problem.hint}", emoji=False)
+            console.print(f"  [cyan]fix[/]: {escape(problem.hint)}", emoji=False)
     return typer.Exit(error.exit_code)
 
 

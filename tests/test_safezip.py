@@ -77,7 +77,13 @@ def duplicate(path: Path) -> Path:
         return _zip(path, [("mainTemplate.json", b"{}"), ("mainTemplate.json", b"[]")])
 
 
+def markup_name(path: Path) -> Path:
+    """An entry name that rich would read as a closing tag if it were printed as markup."""
+    return _zip(path, [("../[/bold]x", b"owned")])
+
+
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "markup-in-name": (markup_name, "../[/bold]x: '..' in an entry path"),
     "traversal": (traversal, "'..' in an entry path"),
     "absolute": (absolute, "absolute path in the zip"),
     "windows-absolute": (windows_absolute, "absolute path in the zip"),
