@@ -155,6 +155,29 @@ def test_wildcard_action_is_named_as_a_wildcard(eks_300: Path, tmp_path: Path) -
     assert change.category == "breaking" and "(wildcard)" in change.summary
 
 
+def test_resource_replaced_by_a_wildcard_is_breaking(eks_300: Path, tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    shutil.copytree(eks_300, new)
+    path = new / DEFINITION
+    definition = json.loads(path.read_text(encoding="utf-8"))
+    for step in definition["properties"]["connectorUiConfig"]["instructionSteps"]:
+        for instruction in step["instructions"]:
+            parameters = instruction.get("parameters", {})
+            if parameters.get("label", "").startswith("Template 2"):
+                template = json.loads(parameters["value"])
+                role = template["Resources"]["SentinelWebIdentityBasedRole"]
+                role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+                parameters["value"] = json.dumps(template)
+    path.write_text(json.dumps(definition), encoding="utf-8")
+    changes = compare(load_side(eks_300), load_side(new)).changes
+    statement = "Resources.SentinelWebIdentityBasedRole.Properties.Policies[0].PolicyDocument.Statement[0]"
+    assert {(c.display_path, c.category) for c in changes} == {
+        (f"{statement}.Resource['*']", "breaking"),
+        (f"{statement}.Resource['{{\"Fn::Sub\": \"arn:aws:s3:::${{BucketName}}/*\"}}']", "fix"),
+    }
+    assert any("(wildcard)" in c.summary for c in changes)
+
+
 def test_reordered_actions_and_columns_are_no_change(eks_300: Path, tmp_path: Path) -> None:
     new = tmp_path / "new"
     shutil.copytree(eks_300, new)

@@ -179,14 +179,15 @@ def _normalise(name: str, doc: Any) -> Artefact:
     artefact = Artefact(name, _kind(name, doc), None)
 
     def walk(node: Any, path: PathKey, parent: dict[str, Any] | None) -> Any:
-        if isinstance(node, dict):
-            return {key: walk(value, (*path, key), node) for key, value in node.items()}
         key = path[-1] if path else None
         if key in _SET_LISTS or (key in _IAM_SETS and parent is not None and "Effect" in parent):
+            # IAM allows one value or a list: both become the same set.
             items = node if isinstance(node, list) else [node]
             artefact.keyed.add(path)
             artefact.sets.add(path)
             return {_set_key(item): item for item in items}
+        if isinstance(node, dict):
+            return {key: walk(value, (*path, key), node) for key, value in node.items()}
         if not isinstance(node, list):
             return node
         keyer = _KEYED_LISTS.get(key) if isinstance(key, str) else None
