@@ -30,7 +30,7 @@ class Side:
     def only_package(self) -> Side:
         """The files a package zip would hold, named as in a built folder."""
         files = {rel: data for rel, data in self.files.items() if rel.startswith(f"{PACKAGE}/")}
-        return Side(self.label, self.kind, files, self.notes)
+        return Side(self.label, self.kind, files, list(self.notes))
 
 
 def load_side(path: Path, label: str | None = None) -> Side:
