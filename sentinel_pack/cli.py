@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -42,14 +43,16 @@ def _root(
 
 def fail(error: SentinelPackError) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape
 
+    # Messages quote untrusted text (zip entry names, YAML keys): never read it as rich markup.
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     for problem in error.problems:
-        where = problem.where()
-        console.print(f"[bold red]error[/]: {where + ': ' if where else ''}{problem.message}", markup=True,
+        where = escape(problem.where())
+        console.print(f"[bold red]error[/]: {where + ': ' if where else ''}{escape(problem.message)}", markup=True,
                       emoji=False)
         if problem.hint:
-            console.print(f"  [cyan]fix[/]: {problem.hint}", emoji=False)
+            console.print(f"  [cyan]fix[/]: {escape(problem.hint)}", emoji=False)
     return typer.Exit(error.exit_code)
 
 
@@ -93,6 +96,83 @@ def import_(
     except SentinelPackError as error:
         raise fail(error) from None
     print_import_report(imported, differences, written)
+
+
+class OutputFormat(str, Enum):
+    tree = "tree"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[Path | None, typer.Argument(
+        help="OLD side: a package zip, a built solution folder or a solution.yaml. "
+             "With --from: the solution folder (default: the current folder).", show_default=False)] = None,
+    new: Annotated[Path | None, typer.Argument(
+        help="NEW side, any of the same kinds.", show_default=False)] = None,
+    from_rev: Annotated[str | None, typer.Option(
+        "--from", help="Compare the solution as built at this git revision ...")] = None,
+    to_rev: Annotated[str | None, typer.Option(
+        "--to", help="... with this revision (default: the working tree).")] = None,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="tree (terminal), markdown (pull-request comment) or json.")] = OutputFormat.tree,
+    check_version: Annotated[bool, typer.Option(
+        "--check-version", help="Exit 1 when NEW's version bump over OLD is smaller than the changes need.")] = False,
+) -> None:
+    """Show what changed between two packages, solution folders or git revisions, and the bump it needs."""
+    from sentinel_pack.diff.run import run_diff
+
+    try:
+        result = run_diff(old, new, from_rev, to_rev)
+    except SentinelPackError as error:
+        raise fail(error) from None
+    from sentinel_pack.diff import output
+
+    if output_format is OutputFormat.json:
+        sys.stdout.write(output.json_text(result))
+    elif output_format is OutputFormat.markdown:
+        sys.stdout.write(output.markdown(result))
+    else:
+        output.print_tree(result)
+    if check_version and not result.version_ok:
+        from sentinel_pack.errors import Problem
+
+        raise fail(SentinelPackError(Problem(
+            f"{output.bump_verdict(result)}; these changes need a {result.required_bump} bump",
+            hint=f"run 'sentinel-pack release {result.required_bump} -m ...' on the NEW solution")))
+
+
+class ReleasePart(str, Enum):
+    major = "major"
+    minor = "minor"
+    patch = "patch"
+
+
+@app.command()
+def release(
+    part: Annotated[ReleasePart, typer.Argument(help="The part of solution.version to bump.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="The release-notes line for this version.")],
+    path: Annotated[Path, typer.Argument(help="Solution folder holding solution.yaml (or the manifest file).")
+                    ] = Path("."),
+    on: Annotated[str | None, typer.Option(
+        "--date", help="Release date, YYYY-MM-DD (default: today).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+) -> None:
+    """Bump the manifest version, add the release-notes entry and rebuild; older zips stay."""
+    from sentinel_pack.release import release as run_release
+
+    try:
+        plan, rendered, written = run_release(path, part.value, message, on)
+    except SentinelPackError as error:
+        raise fail(error) from None
+    if quiet:
+        return
+    from sentinel_pack.report import print_build_summary
+
+    print_build_summary(rendered, written, rendered.manifest.root)
+    typer.echo(f"released {plan.old_version} -> {plan.new_version} ({part.value}, {plan.date}); "
+               f"{plan.manifest_file.name} updated, earlier zips in Package/ kept.")
 
 
 def main() -> None:

@@ -1,0 +1,226 @@
+"""Files -> artefacts that can be diffed meaningfully.
+
+Three steps, so that a reviewer sees the change where it happened:
+
+1. JSON files are parsed; other files are compared as lines of text.
+2. Embedded documents are unwrapped. A CloudFormation template stored as a string in a
+   CopyableLabel, and the inner ``mainTemplate`` of a ``contentTemplates`` resource, become
+   artefacts of their own (``<file> > CloudFormation '<label>'``); other JSON objects stored as
+   strings (an IAM policy in ``Fn::Sub``) are parsed in place. A change inside them is then a
+   property path, never one changed string.
+3. Lists whose order means nothing become mappings keyed by identity (columns by name,
+   resources by type and name, dependency criteria by contentId, IAM actions by value), so
+   reordering is no change and an added column is one addition, not a shifted list.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sentinel_pack.errors import Problem, SentinelPackError
+
+PathKey = tuple[str | int, ...]
+SEPARATOR = " > "
+
+#: Key -> how to name the items of a list under that key (order carries no meaning there).
+_KEYED_LISTS = {
+    "columns": lambda item: item.get("name"),
+    "dataTypes": lambda item: item.get("name"),
+    "criteria": lambda item: " ".join(str(item[k]) for k in ("kind", "contentId") if item.get(k)) or None,
+    "resources": lambda item: _resource_key(item),
+}
+#: Keys whose lists of values are sets (order and duplicates mean nothing).
+_SET_LISTS = {"dependsOn"}
+_IAM_SETS = {"Action", "NotAction", "Resource", "NotResource"}
+_SIMPLE_VARIABLE = re.compile(r"^\[variables\('([^']+)'\)\]$")
+
+
+@dataclass
+class Artefact:
+    """One document to diff: normalised JSON, or the lines of a text file."""
+
+    name: str
+    kind: str
+    doc: Any
+    #: Paths of mappings that stand for order-insensitive lists, and which of them are sets.
+    keyed: set[PathKey] = field(default_factory=set)
+    sets: set[PathKey] = field(default_factory=set)
+
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "text"
+
+
+def artefacts_of(files: dict[str, bytes], side_label: str) -> dict[str, Artefact]:
+    """Every artefact of one side, embedded documents included, by name."""
+    out: dict[str, Artefact] = {}
+    for rel, data in sorted(files.items()):
+        if not rel.lower().endswith(".json"):
+            text = data.decode("utf-8", "replace")
+            out[rel] = Artefact(rel, "text", text.splitlines())
+            continue
+        try:
+            doc = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SentinelPackError(Problem(f"not valid JSON: {exc}", file=f"{side_label}: {rel}",
+                                            hint="diff compares built artefacts; rebuild this side")) from None
+        for name, part in _split(rel, doc):
+            out[name] = _normalise(name, part)
+    return out
+
+
+# --- unwrapping -------------------------------------------------------------------------------
+
+def _split(name: str, doc: Any) -> list[tuple[str, Any]]:
+    """The document with its embedded documents replaced by references, then each of those."""
+    found: list[tuple[str, Any]] = []
+    taken: set[str] = set()
+
+    def child_name(label: str) -> str:
+        candidate, n = f"{name}{SEPARATOR}{label}", 2
+        while candidate in taken:
+            candidate, n = f"{name}{SEPARATOR}{label} #{n}", n + 1
+        taken.add(candidate)
+        return candidate
+
+    def walk(node: Any, variables: dict[str, Any]) -> Any:
+        if isinstance(node, list):
+            return [walk(item, variables) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if isinstance(node.get("variables"), dict) and "resources" in node:
+            variables = node["variables"]
+        inner = node.get("properties", {}).get("mainTemplate") if isinstance(node.get("properties"), dict) else None
+        if str(node.get("type", "")).endswith("/contentTemplates") and isinstance(inner, dict):
+            content_id = _resolve(node["properties"].get("contentId"), variables) or node.get("name", "?")
+            sub = child_name(f"contentTemplate {content_id}")
+            found.extend(_split(sub, inner))
+            node = {**node, "properties": {**node["properties"], "mainTemplate": f"(diffed as '{sub}')"}}
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            embedded = _embedded_json(value)
+            if isinstance(embedded, dict) and _is_cloudformation(embedded):
+                label = node.get("label") if isinstance(node.get("label"), str) else key
+                sub = child_name(f"CloudFormation '{label}'")
+                found.extend(_split(sub, embedded))
+                result[key] = f"(diffed as '{sub}')"
+            elif embedded is not None:
+                result[key] = walk(embedded, variables)
+            else:
+                result[key] = walk(value, variables)
+        return result
+
+    top = walk(doc, {})
+    return [(name, top), *found]
+
+
+def _embedded_json(value: Any) -> Any:
+    """The object a string holds as JSON text, or None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _is_cloudformation(doc: dict[str, Any]) -> bool:
+    return "AWSTemplateFormatVersion" in doc or isinstance(doc.get("Resources"), dict)
+
+
+def _resolve(value: Any, variables: dict[str, Any]) -> Any:
+    """``[variables('x')]`` -> the variable's literal value, when it has one."""
+    if isinstance(value, str):
+        match = _SIMPLE_VARIABLE.match(value)
+        if match and isinstance(variables.get(match.group(1)), str) and not variables[match.group(1)].startswith("["):
+            return variables[match.group(1)]
+    return value
+
+
+def _resource_key(item: dict[str, Any]) -> str | None:
+    """``tables AWSEKSLogs_CL``; ARM expression names shortened to their variables and literals."""
+    kind = item.get("type") or item.get("Type")
+    if not isinstance(kind, str):
+        return None
+    name = item.get("name", "")
+    if isinstance(name, str) and name.startswith("["):
+        name = _short_expression(name)
+    return f"{kind.rsplit('/', 1)[-1]} {name}".strip()
+
+
+_EXPRESSION_PART = re.compile(r"variables\('([^']*)'\)|parameters\('[^']*'\)|'([^']*)'")
+
+
+def _short_expression(expression: str) -> str:
+    """``[concat(parameters('workspace'),'/M.S/', variables('x'))]`` -> ``{x}``.
+
+    Variable names, not values: a value can hold the version, and a key that changed with every
+    release would turn each resource into "removed and added".
+    """
+    parts = []
+    for match in _EXPRESSION_PART.finditer(expression):
+        if match.group(1):
+            parts.append(f"{{{match.group(1)}}}")
+        elif match.group(2) and "/" not in match.group(2):
+            parts.append(match.group(2))
+    return "".join(parts) or expression
+
+
+# --- order-insensitive lists ------------------------------------------------------------------
+
+def _normalise(name: str, doc: Any) -> Artefact:
+    artefact = Artefact(name, _kind(name, doc), None)
+
+    def walk(node: Any, path: PathKey, parent: dict[str, Any] | None) -> Any:
+        key = path[-1] if path else None
+        if key in _SET_LISTS or (key in _IAM_SETS and parent is not None and "Effect" in parent):
+            # IAM allows one value or a list: both become the same set.
+            items = node if isinstance(node, list) else [node]
+            artefact.keyed.add(path)
+            artefact.sets.add(path)
+            return {_set_key(item): item for item in items}
+        if isinstance(node, dict):
+            return {key: walk(value, (*path, key), node) for key, value in node.items()}
+        if not isinstance(node, list):
+            return node
+        keyer = _KEYED_LISTS.get(key) if isinstance(key, str) else None
+        if keyer and all(isinstance(item, dict) for item in node):
+            keys = [keyer(item) for item in node]
+            if all(isinstance(k, str) and k for k in keys) and len(set(keys)) == len(keys):
+                artefact.keyed.add(path)
+                return {k: walk(item, (*path, k), None) for k, item in zip(keys, node, strict=True)}
+        return [walk(item, (*path, index), None) for index, item in enumerate(node)]
+
+    artefact.doc = walk(doc, (), None)
+    return artefact
+
+
+def _set_key(item: Any) -> str:
+    return item if isinstance(item, str) else json.dumps(item, sort_keys=True)
+
+
+def _kind(name: str, doc: Any) -> str:
+    if not isinstance(doc, dict):
+        return "json"
+    schema = str(doc.get("$schema", ""))
+    kind = str(doc.get("type", ""))
+    if _is_cloudformation(doc):
+        return "cloudformation"
+    if "deploymentTemplate" in schema:
+        return "arm"
+    if "CreateUIDefinition" in schema or doc.get("handler") == "Microsoft.Azure.CreateUIDef":
+        return "ui"
+    for suffix, label in (("/tables", "table"), ("/dataCollectionRules", "dcr"),
+                          ("/dataConnectorDefinitions", "connector"), ("/dataConnectors", "poller")):
+        if kind.endswith(suffix) or kind.lower().endswith(suffix.lower()):
+            return label
+    if "dataCollectionRules" in name:
+        return "dcr"
+    return "json"

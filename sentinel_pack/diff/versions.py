@@ -1,0 +1,48 @@
+"""Semantic versions as the solution manifest writes them (``MAJOR.MINOR.PATCH``)."""
+
+from __future__ import annotations
+
+import re
+
+from sentinel_pack.errors import Problem, SentinelPackError
+
+BUMPS = ("none", "patch", "minor", "major")
+_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+
+
+def parse(version: str, where: str | None = None) -> tuple[int, int, int]:
+    match = _VERSION.match(str(version))
+    if not match:
+        raise SentinelPackError(Problem(f"{version!r} is not a version like 3.0.1", file=where))
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def bump(version: str, part: str) -> str:
+    """``bump('3.0.4', 'minor') == '3.1.0'``."""
+    major, minor, patch = parse(version)
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    raise ValueError(f"unknown bump {part!r}")
+
+
+def bump_between(old: str, new: str) -> str | None:
+    """The bump that leads from ``old`` to ``new``: none, patch, minor, major; None for a downgrade."""
+    a, b = parse(old), parse(new)
+    if b < a:
+        return None
+    if b == a:
+        return "none"
+    if b[0] != a[0]:
+        return "major"
+    if b[1] != a[1]:
+        return "minor"
+    return "patch"
+
+
+def at_least(actual: str | None, required: str) -> bool:
+    return actual is not None and BUMPS.index(actual) >= BUMPS.index(required)

@@ -1,0 +1,207 @@
+"""``sentinel-pack release``: bump the version, add the release-notes entry, rebuild.
+
+The manifest is edited as text at the positions the YAML loader recorded, so comments, key
+order and layout stay as the author wrote them (a YAML round trip would drop the comments).
+The edit is checked by loading the result and comparing it with the intended data; nothing is
+written until the new manifest loads and renders, and the manifest is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date as Date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sentinel_pack.errors import EXIT_USAGE, IOFailure, Problem, SentinelPackError
+
+if TYPE_CHECKING:
+    from sentinel_pack.build import Rendered
+    from sentinel_pack.manifest import Manifest
+    from sentinel_pack.writer import Written
+
+PARTS = ("major", "minor", "patch")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # what PyYAML counts as a line break
+_DATE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+_BLOCK_ITEM = re.compile(r"^(\s*)-\s+$")
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    manifest_file: Path
+    old_version: str
+    new_version: str
+    date: str
+    message: str
+    text: str
+    #: The data the edited manifest must load as: anything else means the edit went wrong.
+    expected: dict[str, Any]
+
+
+def _usage(message: str, hint: str | None = None) -> SentinelPackError:
+    return SentinelPackError(Problem(message, hint=hint), exit_code=EXIT_USAGE)
+
+
+class _Text:
+    """The manifest text with (line, column) -> offset as the YAML loader counts them."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        first = _LINE_BREAK.search(text)
+        self.newline = first.group(0) if first else "\n"
+
+    def offset(self, line: int, column: int) -> int:
+        return self.starts[line - 1] + column - 1
+
+    def line_prefix(self, line: int, column: int) -> str:
+        return self.text[self.starts[line - 1]:self.offset(line, column)]
+
+
+def _scalar(value: str) -> str:
+    """``value`` as a YAML scalar: plain when that reads back unchanged, else double-quoted."""
+    import yaml
+
+    plain_ok = (value == value.strip() and value and not re.search(r":\s|\s#|^[-?:,\[\]{}#&*!|>'\"%@`]", value))
+    if plain_ok:
+        try:
+            if yaml.safe_load(f"- {value}") == [value]:
+                return value
+        except yaml.YAMLError:
+            pass
+    return json.dumps(value, ensure_ascii=False)
+
+
+def plan(manifest: Manifest, part: str, message: str, on: str | None = None) -> ReleasePlan:
+    """The edited manifest text for this release; raises before anything is written."""
+    from sentinel_pack.diff.versions import bump
+
+    if part not in PARTS:
+        raise _usage(f"unknown release part {part!r}", hint="use major, minor or patch")
+    message = message.strip()
+    if not message:
+        raise _usage("the release message is empty", hint="pass -m 'what changed'")
+    if _LINE_BREAK.search(message):
+        raise _usage("the release message must be one line", hint="run release once, then add more "
+                     "lines under changes: in solution.yaml")
+    day = on or Date.today().isoformat()
+    if not _DATE.match(day):
+        raise _usage(f"{day!r} is not a date like 2026-03-12 (YYYY-MM-DD)")
+
+    doc, data = manifest.doc, manifest.data
+    old_version = data["solution"]["version"]
+    new_version = bump(old_version, part)
+    if any(entry["version"] == new_version for entry in data["release_notes"]):
+        raise SentinelPackError(doc.problem(("release_notes",), f"release_notes already has an entry for {new_version}",
+                                            hint="edit that entry, or release the next version"))
+    text = _Text(_read(manifest.file))
+
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), applied back to front
+    line, column = doc.positions[("solution", "version")]
+    start = text.offset(line, column)
+    for quote in ("", '"', "'"):
+        token = f"{quote}{old_version}{quote}"
+        after = text.text[start + len(token):start + len(token) + 1]
+        if text.text.startswith(token, start) and (not after or after in " \t\r\n#,}"):
+            edits.append((start, start + len(token), f"{quote}{new_version}{quote}"))
+            break
+    else:
+        raise _cannot_edit(doc.problem(("solution", "version"), "the version is not written as a plain "
+                                       "or quoted scalar"))
+
+    line, column = doc.positions[("release_notes", 0)]
+    prefix = text.line_prefix(line, column)
+    item = _BLOCK_ITEM.match(prefix)
+    if not item:
+        raise _cannot_edit(doc.problem(("release_notes", 0), "release_notes is not a block list "
+                                       "('- version: ...' on its own line)"))
+    nl = text.newline
+    if text.text.startswith("{", text.offset(line, column)):
+        quoted = json.dumps(message, ensure_ascii=False)
+        entry = f"{prefix}{{version: {new_version}, date: {day}, changes: [{quoted}]}}{nl}"
+    else:
+        keys = " " * len(prefix)
+        change_line, change_column = doc.positions.get(("release_notes", 0, "changes", 0), (None, None))
+        dash = text.line_prefix(change_line, change_column) if change_line else ""
+        dash = dash if _BLOCK_ITEM.match(dash) else f"{keys}  - "
+        entry = (f"{prefix}version: {new_version}{nl}{keys}date: {day}{nl}{keys}changes:{nl}"
+                 f"{dash}{_scalar(message)}{nl}")
+    insert_at = text.starts[line - 1]
+    edits.append((insert_at, insert_at, entry))
+
+    new_text = text.text
+    for begin, end, replacement in sorted(edits, reverse=True):
+        new_text = new_text[:begin] + replacement + new_text[end:]
+
+    expected = copy.deepcopy(data)
+    expected["solution"]["version"] = new_version
+    expected["release_notes"].insert(0, {"version": new_version, "date": day, "changes": [message]})
+    return ReleasePlan(manifest.file, old_version, new_version, day, message, new_text, expected)
+
+
+def _read(file: Path) -> str:
+    try:
+        with file.open(encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise IOFailure(Problem(f"cannot read: {exc.strerror}", file=str(file))) from None
+
+
+def _cannot_edit(problem: Problem) -> SentinelPackError:
+    hint = ("bump solution.version and add the release_notes entry by hand, then run "
+            "'sentinel-pack build'")
+    return SentinelPackError(Problem(f"cannot edit the manifest safely: {problem.message}", file=problem.file,
+                                     line=problem.line, column=problem.column, path=problem.path, hint=hint))
+
+
+def release(path: Path, part: str, message: str, on: str | None = None
+            ) -> tuple[ReleasePlan, Rendered, list[Written]]:
+    """Edit the manifest, then rebuild; on any failure the old manifest stays in place."""
+    from sentinel_pack.build import build, render_solution
+    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.writer import guard_released_zip
+    from sentinel_pack.zipper import zip_members
+
+    manifest = load_manifest(path)
+    release_plan = plan(manifest, part, message, on)
+    target = manifest.file
+    original = _read(target)
+    staged = _stage(target, release_plan.text)
+    try:
+        checked = load_manifest(staged)
+        if checked.data != release_plan.expected:
+            raise _cannot_edit(Problem("the edited manifest does not read back as intended", file=str(target)))
+        rendered = render_solution(checked)
+        guard_released_zip(manifest.root / rendered.zip_name, zip_members(rendered.files[rendered.zip_name]),
+                           force=False)
+        os.replace(staged, target)
+    finally:
+        staged.unlink(missing_ok=True)
+    try:
+        rendered, written = build(target)
+    except BaseException:
+        _write_back(target, original)
+        raise
+    return release_plan, rendered, written
+
+
+def _stage(target: Path, text: str) -> Path:
+    """The new manifest beside the old one (same folder: relative paths and os.replace work)."""
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".release", dir=target.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(name, target.stat().st_mode & 0o7777)
+    except OSError as exc:
+        raise IOFailure(Problem(f"cannot write beside the manifest: {exc.strerror}", file=str(target))) from None
+    return Path(name)
+
+
+def _write_back(target: Path, text: str) -> None:
+    staged = _stage(target, text)
+    os.replace(staged, target)
