@@ -100,7 +100,8 @@ def render_solution(manifest: Manifest) -> Rendered:
         "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.INSTALL_TIME,
                                       f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
         "table_properties": arm.resolve(parsed["table"]["properties"], arm.INSTALL_TIME,
-                                        f"{DATA_CONNECTORS}/{files['table']}", "properties") if "table" in parsed else None,
+                                        f"{DATA_CONNECTORS}/{files['table']}", "properties")
+        if "table" in parsed else None,
         "poller_properties": arm.resolve(parsed["poller"]["properties"], arm.CONNECT_TIME,
                                          f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
     }
