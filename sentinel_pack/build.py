@@ -21,6 +21,12 @@ DATA_CONNECTORS = "Data Connectors"
 CLOUDFORMATION = f"{DATA_CONNECTORS}/CloudFormationTemplates"
 PACKAGE = "Package"
 
+#: The poller file's template for each poller kind.
+POLLER_TEMPLATES = {
+    "AmazonWebServicesS3": "connector/PollingConfig.json.j2",
+    "RestApiPoller": "connector/poller_restapi.json.j2",
+}
+
 
 @dataclass
 class Rendered:
@@ -72,9 +78,11 @@ def render_solution(manifest: Manifest) -> Rendered:
     connector_files = {
         "definition": "connector/ConnectorDefinition.json.j2",
         "dcr": "connector/DCR.json.j2",
-        "poller": "connector/PollingConfig.json.j2",
+        "poller": POLLER_TEMPLATES[context["poller"]["kind"]],
         "table": "connector/Table.json.j2",
     }
+    if context["table"]["builtin"]:
+        del connector_files["table"]  # Log Analytics owns a built-in table's schema
     parsed: dict[str, Any] = {}
     for key, template in connector_files.items():
         parsed[key] = renderer.render_json(template, context)
@@ -92,7 +100,8 @@ def render_solution(manifest: Manifest) -> Rendered:
         "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.INSTALL_TIME,
                                       f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
         "table_properties": arm.resolve(parsed["table"]["properties"], arm.INSTALL_TIME,
-                                        f"{DATA_CONNECTORS}/{files['table']}", "properties"),
+                                        f"{DATA_CONNECTORS}/{files['table']}", "properties")
+        if "table" in parsed else None,
         "poller_properties": arm.resolve(parsed["poller"]["properties"], arm.CONNECT_TIME,
                                          f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
     }

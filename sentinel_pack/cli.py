@@ -175,6 +175,25 @@ def release(
                f"{plan.manifest_file.name} updated, earlier zips in Package/ kept.")
 
 
+@app.command()
+def init(
+    name: Annotated[str, typer.Argument(help="Display name of the new solution, e.g. 'Contoso Events'.")],
+    kind: Annotated[str, typer.Option(
+        "--kind", help="Connector kind to scaffold: aws-s3 (S3 via SQS) or rest-api (RestApiPoller).")] = "rest-api",
+    directory: Annotated[Path | None, typer.Option(
+        "--dir", help="Folder to create (default: ./NAME).")] = None,
+) -> None:
+    """Scaffold a solution folder with a commented solution.yaml that builds as is."""
+    from sentinel_pack.scaffold import init_solution
+
+    try:
+        scaffold = init_solution(name, kind, directory)
+    except SentinelPackError as error:
+        raise fail(error) from None
+    typer.echo(f"wrote {scaffold.manifest}\nnext: edit the EXAMPLE values, then run "
+               f"'sentinel-pack build \"{scaffold.folder}\"'")
+
+
 def main() -> None:
     try:
         app()

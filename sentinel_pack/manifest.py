@@ -29,6 +29,9 @@ _PATTERN_MEANING = {
     r"^OIDC_[-_a-zA-Z0-9]+$": "a role name starting with OIDC_ (Sentinel only assumes such roles)",
     r"^[A-Za-z][A-Za-z0-9_]{0,60}_CL$": "a custom table name ending in _CL",
     r"^https://\S+$": "an https:// URL",
+    r"^(?![A-Za-z0-9_]*_CL$)[A-Za-z][A-Za-z0-9_]{0,62}$":
+        "a built-in table name (a table ending in _CL is custom: drop 'builtin: true')",
+    r"^Custom-[A-Za-z0-9_]{1,100}$": "a stream name like Custom-MyStream",
 }
 
 
@@ -123,6 +126,9 @@ def _explain(doc: YamlDocument, error: Any) -> list[Problem]:
     if kind == "pattern":
         meaning = _PATTERN_MEANING.get(error.validator_value, f"text matching {error.validator_value}")
         return [doc.problem(path, f"{_describe(error.instance)} is not {meaning}")]
+    if kind == "dependentRequired":
+        needed, given = error.message.split("'")[1], error.message.split("'")[3]
+        return [doc.problem((*path, given), f"'{given}' needs '{needed}' as well", hint=f"add '{needed}:' beside it")]
     if kind in ("minItems", "minLength"):
         what = "item" if kind == "minItems" else "character"
         return [doc.problem(path, f"needs at least {error.validator_value} {what}(s)")]
@@ -170,42 +176,8 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
     if pipeline:
         check_path(("aws", "eks_audit_pipeline", "lambda_code"), pipeline["lambda_code"], want_dir=False)
 
-    columns = data["table"]["columns"]
-    seen: dict[str, int] = {}
-    for index, column in enumerate(columns):
-        key = column["name"].lower()
-        if key in seen:
-            problems.append(doc.problem(("table", "columns", index, "name"),
-                                        f"column '{column['name']}' is defined twice (first at index {seen[key]})",
-                                        hint="column names are case-insensitive in Log Analytics"))
-        seen.setdefault(key, index)
-    time_generated = [c for c in columns if c["name"] == "TimeGenerated"]
-    if not time_generated or time_generated[0]["type"] != "datetime":
-        problems.append(doc.problem(("table", "columns"), "the table needs a 'TimeGenerated' column of type datetime",
-                                    hint="add {name: TimeGenerated, type: datetime}"))
-
-    textboxes: dict[str, PathKey] = {}
-    cloudformation_used = False
-    for s, step in enumerate(data["connector"]["instruction_steps"]):
-        for i, instruction in enumerate(step["instructions"]):
-            where = ("connector", "instruction_steps", s, "instructions", i)
-            if instruction["type"] == "Textbox":
-                name = instruction["name"]
-                if name in textboxes:
-                    problems.append(doc.problem((*where, "name"), f"text box name '{name}' is used twice"))
-                textboxes[name] = where
-            if instruction.get("cloudformation"):
-                cloudformation_used = True
-    for key in ("role_arn_from", "queue_url_from"):
-        name = data["poller"][key]
-        if name not in textboxes:
-            known = ", ".join(sorted(textboxes)) or "none"
-            problems.append(doc.problem(("poller", key), f"no Textbox instruction is named '{name}'",
-                                        hint=f"name one of the connector's text boxes (defined: {known})"))
-    if cloudformation_used and "aws" not in data:
-        problems.append(doc.problem(("connector",),
-                                    "instructions embed CloudFormation templates but there is no 'aws' section",
-                                    hint="add the aws section (OIDC, role, bucket, queue)"))
+    problems.extend(_table_problems(doc, data))
+    problems.extend(_connector_problems(doc, data))
 
     versions: dict[str, int] = {}
     for index, entry in enumerate(data["release_notes"]):
@@ -218,4 +190,113 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
         problems.append(doc.problem(
             ("solution", "version"), f"release_notes has no entry for version {version}",
             hint="add a release_notes entry (version, date, changes) or run 'sentinel-pack release'"))
+    return problems
+
+
+def _duplicate_columns(doc: YamlDocument, columns: list[dict[str, Any]], where: PathKey) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, column in enumerate(columns):
+        key = column["name"].lower()
+        if key in seen:
+            problems.append(doc.problem((*where, index, "name"),
+                                        f"column '{column['name']}' is defined twice (first at index {seen[key]})",
+                                        hint="column names are case-insensitive in Log Analytics"))
+        seen.setdefault(key, index)
+    return problems
+
+
+def _table_problems(doc: YamlDocument, data: dict[str, Any]) -> list[Problem]:
+    """A custom table declares its schema; a built-in one must not, and the DCR declares its input."""
+    table, dcr = data["table"], data["dcr"]
+    problems: list[Problem] = []
+    if "input_columns" in dcr:
+        problems.extend(_duplicate_columns(doc, dcr["input_columns"], ("dcr", "input_columns")))
+    if table.get("builtin"):
+        for key in ("description", "columns", "retention_in_days", "tags"):
+            if key in table:
+                problems.append(doc.problem(("table", key), f"a built-in table takes no '{key}': "
+                                            "Log Analytics defines it and the solution ships no table file",
+                                            hint="remove it; declare the poller's input under dcr.input_columns"))
+        if "input_columns" not in dcr:
+            problems.append(doc.problem(("dcr",), "a DCR writing to a built-in table needs 'input_columns'",
+                                        hint="list the columns the poller sends: {name, type}"))
+        return problems
+    columns = table["columns"]
+    problems.extend(_duplicate_columns(doc, columns, ("table", "columns")))
+    time_generated = [c for c in columns if c["name"] == "TimeGenerated"]
+    if not time_generated or time_generated[0]["type"] != "datetime":
+        problems.append(doc.problem(("table", "columns"), "the table needs a 'TimeGenerated' column of type datetime",
+                                    hint="add {name: TimeGenerated, type: datetime}"))
+    return problems
+
+
+def _connector_problems(doc: YamlDocument, data: dict[str, Any]) -> list[Problem]:
+    """Names the poller takes from the connector UI must exist there, and fit the poller kind."""
+    from sentinel_pack import restapi
+
+    problems: list[Problem] = []
+    textboxes: dict[str, PathKey] = {}
+    oauth_forms: list[PathKey] = []
+    cloudformation_used = False
+    for s, step in enumerate(data["connector"]["instruction_steps"]):
+        for i, instruction in enumerate(step["instructions"]):
+            where = ("connector", "instruction_steps", s, "instructions", i)
+            if instruction["type"] == "Textbox":
+                name = instruction["name"]
+                if name in textboxes:
+                    problems.append(doc.problem((*where, "name"), f"text box name '{name}' is used twice"))
+                textboxes[name] = where
+            elif instruction["type"] == "OAuthForm":
+                oauth_forms.append(where)
+            if instruction.get("cloudformation"):
+                cloudformation_used = True
+
+    def need_textbox(path: PathKey, name: str) -> None:
+        if name not in textboxes:
+            known = ", ".join(sorted(textboxes)) or "none"
+            problems.append(doc.problem(path, f"no Textbox instruction is named '{name}'",
+                                        hint=f"name one of the connector's text boxes (defined: {known})"))
+
+    poller = data["poller"]
+    if poller["kind"] == "AmazonWebServicesS3":
+        for key in ("role_arn_from", "queue_url_from"):
+            need_textbox(("poller", key), poller[key])
+    else:
+        auth = poller["auth"]
+        for key in ("api_key_from", "username_from", "password_from", "client_id_from", "client_secret_from"):
+            if key in auth:
+                need_textbox(("poller", "auth", key), auth[key])
+        oauth = auth["type"] == "OAuth2"
+        if oauth and auth["grant_type"] == "authorization_code":
+            for key in ("client_id_from", "client_secret_from"):
+                if key in auth:
+                    problems.append(doc.problem(("poller", "auth", key),
+                                                f"'{key}' does not apply to the authorization code grant",
+                                                hint="remove it: the connector's OAuthForm collects the client id "
+                                                     "and secret"))
+        elif oauth and ("client_id_from" in auth) != ("client_secret_from" in auth):
+            missing = "client_secret_from" if "client_id_from" in auth else "client_id_from"
+            problems.append(doc.problem(("poller", "auth"), f"missing required key '{missing}'",
+                                        hint="name the text boxes of both the client id and the client secret"))
+        if oauth and restapi.uses_oauth_form(auth) and not oauth_forms:
+            problems.append(doc.problem(("poller", "auth"), "this OAuth2 auth takes the client id and secret from an "
+                                        "OAuthForm instruction, and the connector has none",
+                                        hint="add {type: OAuthForm} to an instruction step"
+                                             + ("" if auth["grant_type"] == "authorization_code"
+                                                else ", or name text boxes with client_id_from/client_secret_from")))
+    if oauth_forms:
+        if poller["kind"] != "RestApiPoller" or not restapi.uses_oauth_form(poller["auth"]):
+            problems.append(doc.problem(oauth_forms[0], "an OAuthForm instruction needs an OAuth2 poller that takes "
+                                        "the client id and secret from it",
+                                        hint="use poller.auth type OAuth2 without client_id_from, or remove the "
+                                             "OAuthForm"))
+        for name in restapi.OAUTH_FORM_PARAMETERS:
+            if name in textboxes:
+                problems.append(doc.problem((*textboxes[name], "name"),
+                                            f"text box name '{name}' is taken by the OAuthForm's parameter"))
+    if cloudformation_used and "aws" not in data:
+        problems.append(doc.problem(("connector",),
+                                    "instructions embed CloudFormation templates but there is no 'aws' section",
+                                    hint="add the aws section (OIDC, role, bucket, queue)"))
     return problems

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 from urllib.parse import quote
 
-from sentinel_pack import markdown
+from sentinel_pack import markdown, restapi
 from sentinel_pack.arm import parameter
 from sentinel_pack.manifest import Manifest
 
@@ -56,14 +56,7 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     solution["install_markdown"] = "\n\n".join([solution["logo_img"], *body])
     solution["description_html"] = markdown.to_html("\n\n".join(body))
 
-    table["stream"] = f"Custom-{table['name']}"
-    table["output_stream"] = table["stream"]
-    table.setdefault("retention_in_days", 90)
-    table["all_tags"] = {"StreamName": table["stream"], **table.get("tags", {})}
-    for column in table["columns"]:
-        column.setdefault("description", _humanize(column["name"]))
-
-    data["dcr"].setdefault("destination", "clv2ws2")
+    _table_and_streams(table, data["dcr"])
 
     connector.setdefault("preview", False)
     connector["version"] = solution["version"]
@@ -71,6 +64,8 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     connector["permissions"].setdefault("resource_providers", [])
     connector["permissions"].setdefault("customs", [])
     connector["textboxes"] = []
+    # One securestring parameter of the Connections template per value the user types.
+    connector["connection_parameters"] = []
     for step in connector["instruction_steps"]:
         step.setdefault("description", None)
         for instruction in step["instructions"]:
@@ -84,6 +79,15 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
                 instruction.setdefault("placeholder", "")
                 instruction.setdefault("input_type", "text")
                 connector["textboxes"].append(instruction["name"])
+                connector["connection_parameters"].append({"name": instruction["name"], "default": instruction["name"]})
+            elif kind == "OAuthForm":
+                instruction.setdefault("client_id_label", "Client ID")
+                instruction.setdefault("client_secret_label", "Client Secret")
+                instruction.setdefault("connect_label", "Connect")
+                instruction.setdefault("disconnect_label", "Disconnect")
+                # The official packager declares all three for an OAuthForm, with "-NA-" defaults.
+                connector["connection_parameters"].extend(
+                    {"name": name, "default": "-NA-"} for name in restapi.OAUTH_FORM_PARAMETERS)
             elif kind == "ConnectionToggleButton":
                 instruction.setdefault("name", "toggle")
                 instruction.setdefault("connect_label", "Connect")
@@ -99,11 +103,14 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     }
 
     poller = data["poller"]
-    poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
-    poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
-    poller.setdefault("events_json_paths", ["$[*]"])
-    poller["role_arn_expr"] = parameter(poller["role_arn_from"])
-    poller["queue_url_expr"] = parameter(poller["queue_url_from"])
+    if poller["kind"] == "AmazonWebServicesS3":
+        poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
+        poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
+        poller.setdefault("events_json_paths", ["$[*]"])
+        poller["role_arn_expr"] = parameter(poller["role_arn_from"])
+        poller["queue_url_expr"] = parameter(poller["queue_url_from"])
+    else:
+        poller["api"] = _restapi(poller)
 
     aws = data.get("aws")
     if aws is not None:
@@ -127,6 +134,36 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     data["release_date"] = next(e["date"] for e in notes if e["version"] == solution["version"])
     data["files"] = files
     return data
+
+
+def _table_and_streams(table: dict[str, Any], dcr: dict[str, Any]) -> None:
+    """Streams of the DCR: input ``Custom-...``; output ``Custom-<table>`` or ``Microsoft-<table>``.
+
+    A built-in table has no schema of its own in the solution, so the DCR's input columns are
+    declared under ``dcr.input_columns``; for a custom table they default to its columns.
+    """
+    table.setdefault("builtin", False)
+    table["stream"] = dcr.get("input_stream", f"Custom-{table['name']}")
+    table["output_stream"] = f"{'Microsoft' if table['builtin'] else 'Custom'}-{table['name']}"
+    if not table["builtin"]:
+        table.setdefault("retention_in_days", 90)
+        table["all_tags"] = {"StreamName": table["stream"], **table.get("tags", {})}
+        for column in table["columns"]:
+            column.setdefault("description", _humanize(column["name"]))
+    if "input_columns" not in dcr:
+        dcr["input_columns"] = [{"name": c["name"], "type": c["type"]} for c in table.get("columns", [])]
+    dcr.setdefault("destination", "clv2ws2")
+
+
+def _restapi(poller: dict[str, Any]) -> dict[str, Any]:
+    """The RestApiPoller's auth, request, paging and response as the poller file spells them."""
+    response = {"format": "json", **poller["response"]}
+    return {
+        "auth": restapi.auth_to_api(poller["auth"]),
+        "request": restapi.to_api(poller["request"], restapi.REQUEST),
+        "paging": restapi.to_api(poller.get("paging"), restapi.PAGING) or None,
+        "response": restapi.to_api(response, restapi.RESPONSE),
+    }
 
 
 def _version_key(version: str) -> tuple[int, ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sentinel_pack import restapi
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.importer.discover import ConnectorSet
 from sentinel_pack.importer.layout import find_child, read_json
@@ -60,9 +61,28 @@ def solution_section(root: Path, data: dict[str, Any], version: str) -> dict[str
     return section
 
 
+def _stream(connector: ConnectorSet) -> str:
+    return str(connector.poller.body.get("properties", {}).get("dcrConfig", {}).get("streamName", ""))
+
+
+def _output_stream(connector: ConnectorSet) -> tuple[int, str]:
+    flows = connector.dcr.body["properties"].get("dataFlows", [])
+    for index, flow in enumerate(flows):
+        if _stream(connector) in flow.get("streams", []):
+            return index, str(flow.get("outputStream", ""))
+    raise SentinelPackError(Problem(f"no data flow of the DCR reads the poller's stream '{_stream(connector)}'",
+                                    file=str(connector.dcr.file), path="properties.dataFlows"))
+
+
 def table_section(connector: ConnectorSet) -> dict[str, Any]:
+    index, output = _output_stream(connector)
+    if output.startswith("Microsoft-"):
+        return {"name": output.removeprefix("Microsoft-"), "builtin": True}
     if connector.table is None:
-        raise _unsupported(connector.dcr.file, "dataFlows[0].outputStream", "writing to a built-in table")
+        raise SentinelPackError(Problem(
+            f"no table file defines '{output.removeprefix('Custom-')}', the DCR's output table",
+            file=str(connector.dcr.file), path=f"properties.dataFlows[{index}].outputStream",
+            hint="add the table file to 'Data Connectors', or write to a built-in table (Microsoft-<table>)"))
     body = connector.table.body
     schema = body["properties"]["schema"]
     section: dict[str, Any] = {"name": body["name"], "description": schema.get("description", "")}
@@ -76,11 +96,21 @@ def table_section(connector: ConnectorSet) -> dict[str, Any]:
     return section
 
 
-def dcr_section(connector: ConnectorSet) -> dict[str, Any]:
+def dcr_section(connector: ConnectorSet, table: dict[str, Any]) -> dict[str, Any]:
+    """The DCR; its input stream and columns only where they differ from the table's defaults."""
     props = connector.dcr.body["properties"]
     destination = props["destinations"]["logAnalytics"][0]["name"]
-    return {"name": connector.dcr.body["name"], "destination": destination,
-            "transform": props["dataFlows"][0].get("transformKql", "source")}
+    index, _ = _output_stream(connector)
+    stream = _stream(connector)
+    section: dict[str, Any] = {"name": connector.dcr.body["name"], "destination": destination}
+    if stream != f"Custom-{table['name']}":
+        section["input_stream"] = stream
+    columns = [{"name": c["name"], "type": c["type"]} for c in props["streamDeclarations"][stream].get("columns", [])]
+    table_columns = [{"name": c["name"], "type": c["type"]} for c in table.get("columns", [])]
+    if table.get("builtin") or columns != table_columns:
+        section["input_columns"] = columns
+    section["transform"] = props["dataFlows"][index].get("transformKql", "source")
+    return section
 
 
 def _instruction(item: dict[str, Any], file: Path, path: str) -> dict[str, Any]:
@@ -103,6 +133,12 @@ def _instruction(item: dict[str, Any], file: Path, path: str) -> dict[str, Any]:
         if params.get("type", "text") != "text":
             out["input_type"] = params["type"]
         return out
+    if kind == "OAuthForm":
+        defaults = {"clientIdLabel": "Client ID", "clientSecretLabel": "Client Secret",
+                    "connectButtonLabel": "Connect", "disconnectButtonLabel": "Disconnect"}
+        keys = {"clientIdLabel": "client_id_label", "clientSecretLabel": "client_secret_label",
+                "connectButtonLabel": "connect_label", "disconnectButtonLabel": "disconnect_label"}
+        return {"type": kind, **{keys[k]: params[k] for k in keys if params.get(k, defaults[k]) != defaults[k]}}
     if kind == "ConnectionToggleButton":
         return {"type": kind, "name": params.get("name", "toggle"),
                 "connect_label": params.get("connectLabel", "Connect"),
@@ -158,6 +194,10 @@ def _textbox(value: Any, file: Path, path: str) -> str:
 def poller_section(connector: ConnectorSet) -> dict[str, Any]:
     body, file = connector.poller.body, connector.poller.file
     kind = body.get("kind")
+    if kind == "RestApiPoller":
+        steps = connector.definition.body.get("properties", {}).get("connectorUiConfig", {}).get("instructionSteps", [])
+        oauth_form = any(i.get("type") == "OAuthForm" for step in steps for i in step.get("instructions", []))
+        return restapi_poller_section(body, file, oauth_form)
     if kind != "AmazonWebServicesS3":
         raise _unsupported(file, "kind", f"poller kind '{kind}'")
     props = body["properties"]
@@ -195,3 +235,67 @@ def release_notes_section(root: Path, version: str, fallback_date: str, notes: l
         notes.append(f"ReleaseNotes.md has no row for {version}; added one dated {fallback_date} (original omission)")
         entries.insert(0, {"version": version, "date": fallback_date, "changes": [f"Release {version}."]})
     return entries
+
+
+def _mapped(body: Any, mapping: dict[str, str], file: Path, path: str,
+            aliases: dict[str, str] | None = None) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise SentinelPackError(Problem(f"expected an object, got {body!r}", file=str(file), path=path))
+    known, unknown = restapi.from_api(body, mapping, aliases)
+    if unknown:
+        raise _unsupported(file, f"{path}.{unknown[0]}", f"the field '{unknown[0]}'")
+    return known
+
+
+def _auth_section(auth: Any, file: Path, oauth_form: bool) -> dict[str, Any]:
+    path = "properties.auth"
+    if not isinstance(auth, dict):
+        raise SentinelPackError(Problem("expected the auth object", file=str(file), path=path))
+    lowered = {k.lower(): k for k in auth}
+    kind = next((t for t in restapi.AUTH if t.lower() == str(auth.get(lowered.get("type", "type"), "")).lower()), None)
+    if kind is None:
+        raise _unsupported(file, f"{path}.type", f"auth type '{auth.get(lowered.get('type', 'type'))}'")
+    plain = {k: v for k, v in auth.items() if k.lower() != "type"
+             and k.lower() not in {api.lower() for api in restapi.SECRETS[kind]}}
+    section: dict[str, Any] = {"type": kind, **_mapped(plain, restapi.AUTH[kind], file, path)}
+    for api, key in restapi.SECRETS[kind].items():
+        original = lowered.get(api.lower())
+        if original is None:
+            continue
+        name = _textbox(auth[original], file, f"{path}.{original}")
+        if key is not None and not (kind == "OAuth2" and oauth_form):  # else the OAuthForm fills it in
+            section[key] = name
+    if kind == "OAuth2":
+        grant = section.get("grant_type")
+        if grant not in ("client_credentials", "authorization_code"):
+            raise _unsupported(file, f"{path}.grantType", f"OAuth2 grant type {grant!r}")
+        if section.get("redirect_uri") == restapi.PORTAL_REDIRECT_URI:
+            del section["redirect_uri"]  # the default for the authorization code grant
+    ordered = {"type": kind}
+    for key in ("api_key_from", "username_from", "password_from", "grant_type", "client_id_from", "client_secret_from"):
+        if key in section:
+            ordered[key] = section[key]
+    return {**ordered, **section}
+
+
+def restapi_poller_section(body: dict[str, Any], file: Path, oauth_form: bool) -> dict[str, Any]:
+    """A RestApiPoller file as manifest keys; a field the manifest cannot hold stops the import."""
+    props = body.get("properties", {})
+    known = {"connectordefinitionname", "datatype", "dcrconfig", "auth", "request", "paging", "response"}
+    for key in props:
+        if key.lower() not in known:
+            raise _unsupported(file, f"properties.{key}", f"the poller field '{key}'")
+    lowered = {k.lower(): k for k in props}
+
+    def part(name: str) -> Any:
+        return props.get(lowered.get(name.lower(), name))
+
+    request = _mapped(part("request") or {}, restapi.REQUEST, file, "properties.request")
+    if isinstance(request.get("http_method"), str):
+        request["http_method"] = request["http_method"].upper()
+    section: dict[str, Any] = {"kind": "RestApiPoller", "name": body.get("name", ""),
+                               "auth": _auth_section(part("auth"), file, oauth_form), "request": request}
+    if part("paging"):
+        section["paging"] = _mapped(part("paging"), restapi.PAGING, file, "properties.paging", restapi.PAGING_ALIASES)
+    section["response"] = _mapped(part("response") or {}, restapi.RESPONSE, file, "properties.response")
+    return section

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,12 @@ def read_solution(source: Path) -> tuple[Imported, ConnectorSet]:
     connector = discover(source, connector_resources(source), list(data.get("Data Connectors", [])))
     solution = solution_section(source, data, version)
     imported = Imported(manifest={}, notes=list(connector.notes))
+    table = table_section(connector)
     imported.manifest = {
         "manifest_version": 1,
         "solution": solution,
-        "table": table_section(connector),
-        "dcr": dcr_section(connector),
+        "table": table,
+        "dcr": dcr_section(connector, table),
         "connector": connector_section(connector),
         "poller": poller_section(connector),
         "release_notes": release_notes_section(source, version, solution["first_publish_date"], imported.notes),
@@ -158,13 +159,29 @@ def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = 
                                         hint="pass --force to replace it, or --out to write elsewhere"))
     workdir = Path(tempfile.mkdtemp(prefix="sentinel-pack-import-"))
     try:
-        rendered = finalise(imported, workdir)
+        try:
+            rendered = finalise(imported, workdir)
+        except SentinelPackError as error:
+            raise _as_imported(error, workdir, target / MANIFEST_NAME) from None
         differences = compare_packages(source, connector, rendered)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     outputs = {MANIFEST_NAME: to_yaml(imported.manifest).encode("utf-8"), **imported.files}
     written = write_outputs(target, outputs)
     return imported, differences, written
+
+
+def _as_imported(error: SentinelPackError, workdir: Path, manifest: Path) -> SentinelPackError:
+    """A check failing on the imported manifest: name the manifest import would write, not the scratch copy."""
+    problems = []
+    for problem in error.problems:
+        file = problem.file
+        if file and Path(file).resolve().is_relative_to(workdir.resolve()):
+            file = f"{manifest} (as imported)" if Path(file).name == MANIFEST_NAME else Path(file).name
+        problems.append(replace(problem, file=file))
+    problems.append(Problem("the solution's files say something the manifest checks reject; nothing was written",
+                            hint="fix the original connector files, then import again"))
+    return SentinelPackError(problems, exit_code=error.exit_code)
 
 
 def original_package(source: Path) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""``sentinel-pack init``: a new solution folder with a commented manifest that builds as is.
+
+The manifest comes from ``templates/init/<kind>.yaml.j2``; before anything is written it is
+loaded and rendered exactly as ``build`` would, so a scaffold that does not build is a bug
+caught here, never a surprise for the author.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+from sentinel_pack.manifest import MANIFEST_NAME
+
+KINDS = {"aws-s3": "init/aws-s3.yaml.j2", "rest-api": "init/rest-api.yaml.j2"}
+SOURCES = {"aws-s3": "Amazon S3", "rest-api": "REST API"}
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 ._-]{0,49}$")
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    folder: Path
+    manifest: Path
+    kind: str
+
+
+def check_name(name: str) -> str:
+    """The solution's display name; it also names the table, connector and files."""
+    if not _NAME.match(name) or not re.sub(r"[^A-Za-z0-9]", "", name):
+        raise SentinelPackError(Problem(
+            f"{name!r} is not a usable solution name",
+            hint="start with a letter; use letters, digits, spaces, '.', '_' or '-'; at most 50 characters "
+                 "(e.g. 'Contoso Events')"))
+    return name
+
+
+def render_manifest(name: str, kind: str, folder: str, today: str | None = None) -> str:
+    from sentinel_pack.render import Renderer
+
+    compact = re.sub(r"[^A-Za-z0-9]", "", name)
+    lower = compact.lower()
+    context = {
+        "name": name, "compact": compact, "folder": folder, "source": SOURCES[kind],
+        "today": today or date.today().isoformat(),
+        "table": f"{compact}_CL",
+        "role": f"OIDC_{compact}Role"[:64],
+        "bucket": f"{lower[:40]}-sentinel-logs",
+        "queue": f"{compact[:60]}SentinelQueue",
+    }
+    return Renderer().render_text(KINDS[kind], context) + "\n"
+
+
+def _check_builds(text: str) -> None:
+    """Load and render the scaffold as ``build`` would, in a throw-away folder."""
+    from sentinel_pack.build import render_solution
+    from sentinel_pack.manifest import load_manifest
+
+    workdir = Path(tempfile.mkdtemp(prefix="sentinel-pack-init-"))
+    try:
+        (workdir / MANIFEST_NAME).write_text(text, encoding="utf-8")
+        render_solution(load_manifest(workdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def init_solution(name: str, kind: str, folder: Path | None = None) -> Scaffold:
+    if kind not in KINDS:
+        raise SentinelPackError(Problem(f"unknown kind {kind!r}", hint=f"use one of: {', '.join(KINDS)}"))
+    check_name(name)
+    folder = folder if folder is not None else Path(name)
+    manifest = folder / MANIFEST_NAME
+    if manifest.exists():
+        raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(manifest),
+                                        hint="choose another --dir, or edit the existing manifest"))
+    if folder.exists() and not folder.is_dir():
+        raise IOFailure(Problem("exists and is not a folder", file=str(folder)))
+    text = render_manifest(name, kind, str(folder))
+    _check_builds(text)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with manifest.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
+            handle.write(text)
+    except FileExistsError:
+        raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(manifest))) from None
+    except OSError as exc:
+        raise IOFailure(Problem(f"cannot write: {exc.strerror}", file=str(manifest))) from None
+    return Scaffold(folder=folder, manifest=manifest, kind=kind)
