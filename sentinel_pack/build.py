@@ -126,13 +126,29 @@ def render_solution(manifest: Manifest) -> Rendered:
     return Rendered(manifest=manifest, context=context, files=out, documents=documents, zip_name=zip_name)
 
 
-def build(path: Path, out_dir: Path | None = None, *, force: bool = False) -> tuple[Rendered, list[Written]]:
-    """Render everything, check the released zip, then move the files into place."""
+def check_rendered(rendered: Rendered, label: str) -> None:
+    """The validate rules over what is about to be written; error findings stop the build."""
+    from sentinel_pack.validate.finding import ERROR
+    from sentinel_pack.validate.runner import check, selected
+    from sentinel_pack.validate.target import Target
+
+    findings = check(Target(label=label, files=dict(rendered.files)), selected(ignore=("SP504",)))
+    errors = [f for f in findings if f.severity == ERROR]
+    if errors:
+        raise SentinelPackError([Problem(f"{f.rule}: {f.message}", file=f.file, path=f.path or None, hint=f.fix or None)
+                                 for f in errors])
+
+
+def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
+          validate: bool = True) -> tuple[Rendered, list[Written]]:
+    """Render everything, validate it, check the released zip, then move the files into place."""
     from sentinel_pack.zipper import zip_members
 
     manifest = load_manifest(path)
     rendered = render_solution(manifest)
     target_dir = out_dir if out_dir is not None else manifest.root
+    if validate:
+        check_rendered(rendered, str(target_dir))
     zip_target = target_dir / rendered.zip_name
     guard_released_zip(zip_target, zip_members(rendered.files[rendered.zip_name]), force)
     written = write_outputs(target_dir, rendered.files)

@@ -64,12 +64,17 @@ def build(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace this version's zip even if its content changes.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success.")] = False,
+    no_validate: Annotated[bool, typer.Option(
+        "--no-validate", help="Write even if validation finds errors (not for releases).")] = False,
 ) -> None:
-    """Render every artefact from the manifest and write the versioned, reproducible package."""
+    """Render every artefact from the manifest, validate it and write the versioned, reproducible package."""
     from sentinel_pack.build import build as run_build
 
+    if no_validate:
+        typer.secho("warning: --no-validate: the package is written WITHOUT validation; "
+                    "do not release it before 'sentinel-pack validate' passes", fg="yellow", err=True)
     try:
-        rendered, written = run_build(path, out, force=force)
+        rendered, written = run_build(path, out, force=force, validate=not no_validate)
     except SentinelPackError as error:
         raise fail(error) from None
     if quiet:
@@ -77,6 +82,47 @@ def build(
     from sentinel_pack.report import print_build_summary
 
     print_build_summary(rendered, written, out if out is not None else rendered.manifest.root)
+
+
+class FindingsFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Solution folders (source or built) or package zips; default: the current folder.",
+        show_default=False)] = None,
+    output_format: Annotated[FindingsFormat, typer.Option(
+        "--format", "-f", help="text, json, sarif (code scanning) or github (workflow annotations).")
+    ] = FindingsFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", help="Only these rule ids or prefixes (e.g. SP4).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="Skip these rule ids or prefixes.")] = None,
+) -> None:
+    """Check schemas, CloudFormation, cross-file consistency and the package; rules in docs/rules.md."""
+    from sentinel_pack.validate import output
+    from sentinel_pack.validate.runner import failed, validate_paths
+
+    try:
+        findings = validate_paths(paths or [Path(".")], select or (), ignore or ())
+    except SentinelPackError as error:
+        raise fail(error) from None
+    if output_format is FindingsFormat.json:
+        sys.stdout.write(output.as_json(findings))
+    elif output_format is FindingsFormat.sarif:
+        sys.stdout.write(output.sarif(findings))
+    elif output_format is FindingsFormat.github:
+        sys.stdout.write(output.github(findings))
+    else:
+        output.text(findings)
+    if failed(findings, strict):
+        raise typer.Exit(1)
 
 
 @app.command("import")

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from sentinel_pack.build import build
 from sentinel_pack.cli import app
+from sentinel_pack.errors import SentinelPackError
 from sentinel_pack.importer.run import import_solution
 
 runner = CliRunner()
@@ -38,7 +39,10 @@ def test_import_then_build_reproduces_the_published_package(upstream: Path, tmp_
     labels = [i for s in manifest["connector"]["instruction_steps"] for i in s["instructions"] if i["type"] == "CopyableLabel"]
     assert [lab.get("cloudformation") for lab in labels] == ["oidc", "resources"]
 
-    build(tmp_path / "manifest", tmp_path / "rebuilt")
+    # the published package carries its QueueName query: the validate gate refuses it, as it should
+    with pytest.raises(SentinelPackError, match="SP407: the query uses 'QueueName'"):
+        build(tmp_path / "manifest", tmp_path / "rebuilt")
+    build(tmp_path / "manifest", tmp_path / "rebuilt", validate=False)
     for name in ("mainTemplate.json", "createUiDefinition.json"):
         assert _load(tmp_path / "rebuilt/Package" / name) == _load(upstream / "Package" / name)
     for rel in ("Data Connectors/AWSEKS_DCR.json", "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"):
@@ -101,7 +105,7 @@ def test_unrecognised_cloudformation_is_kept_literally(upstream: Path, tmp_path:
     imported, _, _ = import_solution(upstream, tmp_path / "m")
     assert "aws" not in imported.manifest
     assert any("kept as literal values" in n for n in imported.notes)
-    build(tmp_path / "m", tmp_path / "b")
+    build(tmp_path / "m", tmp_path / "b", validate=False)  # reproduces upstream's QueueName query
     rebuilt = _load(tmp_path / "b/Data Connectors/AWSEKS_ConnectorDefinition.json")
     assert rebuilt["properties"]["connectorUiConfig"] == definition["properties"]["connectorUiConfig"]
 

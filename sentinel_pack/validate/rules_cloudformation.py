@@ -1,0 +1,238 @@
+"""SP3xx: the CloudFormation templates the customer deploys, via cfn-lint and least-privilege checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from sentinel_pack.validate.finding import ERROR, WARNING, rule
+from sentinel_pack.validate.target import Target
+
+Out = Iterator[tuple[str, str, str, str]]
+POLLER_ACTIONS = {
+    "s3:getobject",
+    "sqs:receivemessage",
+    "sqs:deletemessage",
+    "sqs:changemessagevisibility",
+    "sqs:getqueueattributes",
+    "sqs:getqueueurl",
+}
+
+
+@cache
+def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str], ...]:
+    """cfn-lint, imported only when a template is checked (it takes most of a second)."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(text, config=ManualArgs(regions=["us-east-1"]))
+    return tuple(
+        (m.rule.id, m.rule.severity, ".".join(map(str, getattr(m, "path", []) or [])), m.message) for m in matches
+    )
+
+
+@rule("SP301", ERROR, "cfn-lint finds no errors in the CloudFormation templates")
+def cfn_lint_errors(target: Target) -> Out:
+    for rel, _ in target.cloudformation():
+        for rule_id, severity, path, message in _cfn_lint(target.files[rel].decode("utf-8-sig")):
+            if severity == "error":
+                yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
+
+
+@rule("SP302", WARNING, "cfn-lint warnings in the CloudFormation templates")
+def cfn_lint_warnings(target: Target) -> Out:
+    for rel, _ in target.cloudformation():
+        for rule_id, severity, path, message in _cfn_lint(target.files[rel].decode("utf-8-sig")):
+            if severity != "error":
+                yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    if isinstance(document, dict) and "Fn::Sub" in document:
+        try:
+            document = json.loads(document["Fn::Sub"])
+        except (TypeError, json.JSONDecodeError):
+            return []
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _policies(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(JSON path, statement) for every IAM statement in the template."""
+    for name, resource in template.get("Resources", {}).items():
+        props = resource.get("Properties", {}) if isinstance(resource, dict) else {}
+        docs = [
+            ("AssumeRolePolicyDocument", props.get("AssumeRolePolicyDocument")),
+            ("PolicyDocument", props.get("PolicyDocument")),
+        ]
+        docs += [
+            (f"Policies[{i}].PolicyDocument", p.get("PolicyDocument"))
+            for i, p in enumerate(props.get("Policies", []))
+            if isinstance(p, dict)
+        ]
+        for where, doc in docs:
+            for i, statement in enumerate(_statements(doc)):
+                yield f"Resources.{name}.Properties.{where}.Statement[{i}]", statement
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@rule("SP303", ERROR, "No wildcard IAM actions or resources, no '*' principals")
+def no_wildcards(target: Target) -> Out:
+    for rel, template in target.cloudformation():
+        for path, statement in _policies(template):
+            if statement.get("Effect") != "Allow":
+                continue
+            for action in _as_list(statement.get("Action", [])):
+                if isinstance(action, str) and "*" in action:
+                    yield rel, f"{path}.Action", f"wildcard action '{action}'", "list the exact actions needed"
+            for resource in _as_list(statement.get("Resource", [])):
+                if resource == "*":
+                    yield rel, f"{path}.Resource", "wildcard resource '*'", "name the bucket, queue or stream ARN"
+            principal = statement.get("Principal")
+            if principal == "*" or (isinstance(principal, dict) and "*" in map(str, _as_list(principal.get("AWS")))):
+                yield rel, f"{path}.Principal", "the statement admits any principal ('*')", "name the principal"
+
+
+def _sentinel_role(template: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    for name, resource in template.get("Resources", {}).items():
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Role":
+            for statement in _statements(resource.get("Properties", {}).get("AssumeRolePolicyDocument")):
+                if "Federated" in (statement.get("Principal") or {}):
+                    return name, resource
+    return None
+
+
+@rule("SP304", ERROR, "The OIDC trust policy pins the Sentinel issuer, audience and session name")
+def oidc_trust(target: Target) -> Out:
+    for rel, template in target.cloudformation():
+        found = _sentinel_role(template)
+        if found is None:
+            continue
+        name, role = found
+        for i, statement in enumerate(_statements(role["Properties"]["AssumeRolePolicyDocument"])):
+            path = f"Resources.{name}.Properties.AssumeRolePolicyDocument.Statement[{i}]"
+            federated = str(statement.get("Principal", {}).get("Federated", ""))
+            if "oidc-provider/sts.windows.net/" not in federated:
+                yield (
+                    rel,
+                    f"{path}.Principal",
+                    "the role does not trust the Microsoft Sentinel OIDC issuer",
+                    "trust oidc-provider/sts.windows.net/<Sentinel tenant>/",
+                )
+            if "sts:AssumeRoleWithWebIdentity" not in _as_list(statement.get("Action")):
+                yield (
+                    rel,
+                    f"{path}.Action",
+                    "the trust policy must allow only sts:AssumeRoleWithWebIdentity",
+                    "set Action to sts:AssumeRoleWithWebIdentity",
+                )
+            equals = statement.get("Condition", {}).get("StringEquals", {})
+            if not any(k.endswith(":aud") for k in equals):
+                yield (
+                    rel,
+                    f"{path}.Condition",
+                    "no audience (:aud) condition: any app of the issuer could assume the role",
+                    "add StringEquals '<issuer>:aud' = the Sentinel client id",
+                )
+            if "sts:RoleSessionName" not in equals:
+                yield (
+                    rel,
+                    f"{path}.Condition",
+                    "no sts:RoleSessionName condition",
+                    "add StringEquals sts:RoleSessionName = MicrosoftSentinel_${SentinelWorkspaceId}",
+                )
+
+
+@rule("SP305", ERROR, "The Sentinel role name keeps the OIDC_ prefix")
+def role_prefix(target: Target) -> Out:
+    for rel, template in target.cloudformation():
+        found = _sentinel_role(template)
+        if found is None:
+            continue
+        name, role = found
+        role_name = role["Properties"].get("RoleName")
+        if isinstance(role_name, dict) and "Ref" in role_name:
+            param = template.get("Parameters", {}).get(role_name["Ref"], {})
+            if not str(param.get("Default", "OIDC_")).startswith("OIDC_") or not str(
+                param.get("AllowedPattern", "OIDC_")
+            ).startswith("OIDC_"):
+                yield (
+                    rel,
+                    f"Parameters.{role_name['Ref']}",
+                    "the role name may not start with OIDC_",
+                    "keep Default and AllowedPattern starting with OIDC_ (Sentinel only assumes such roles)",
+                )
+        elif isinstance(role_name, str) and not role_name.startswith("OIDC_"):
+            yield (
+                rel,
+                f"Resources.{name}.Properties.RoleName",
+                f"role name '{role_name}' lacks the OIDC_ prefix",
+                "rename it OIDC_...",
+            )
+
+
+@rule("SP306", ERROR, "The Sentinel role may only read objects and consume its queue")
+def poller_role_scope(target: Target) -> Out:
+    for rel, template in target.cloudformation():
+        found = _sentinel_role(template)
+        if found is None:
+            continue
+        name, role = found
+        for i, policy in enumerate(role["Properties"].get("Policies", [])):
+            for j, statement in enumerate(_statements(policy.get("PolicyDocument"))):
+                extra = [
+                    a
+                    for a in _as_list(statement.get("Action", []))
+                    if isinstance(a, str) and a.lower() not in POLLER_ACTIONS
+                ]
+                if statement.get("Effect") == "Allow" and extra:
+                    yield (
+                        rel,
+                        f"Resources.{name}.Properties.Policies[{i}].PolicyDocument.Statement[{j}].Action",
+                        f"the Sentinel role is granted {', '.join(extra)}",
+                        "allow only s3:GetObject and receive/delete/change-visibility on the queue",
+                    )
+
+
+@rule("SP307", ERROR, "The bucket notifies the queue, and the queue admits only that bucket of this account")
+def notification_and_queue_policy(target: Target) -> Out:
+    for rel, template in target.cloudformation():
+        resources = template.get("Resources", {})
+        queues = {n for n, r in resources.items() if isinstance(r, dict) and r.get("Type") == "AWS::SQS::Queue"}
+        if not queues:
+            continue
+        for name, resource in resources.items():
+            if not isinstance(resource, dict):
+                continue
+            if resource.get("Type") == "AWS::S3::Bucket":
+                configs = (
+                    resource.get("Properties", {}).get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+                )
+                targets = {
+                    str((c.get("Queue") or {}).get("Fn::GetAtt", [""])[0]) for c in configs if isinstance(c, dict)
+                }
+                if not targets & queues:
+                    yield (
+                        rel,
+                        f"Resources.{name}.Properties.NotificationConfiguration",
+                        "the bucket does not notify the Sentinel queue",
+                        "add a QueueConfiguration targeting the queue",
+                    )
+            if resource.get("Type") == "AWS::SQS::QueuePolicy":
+                for i, statement in enumerate(_statements(resource.get("Properties", {}).get("PolicyDocument"))):
+                    if (statement.get("Principal") or {}).get("Service") != "s3.amazonaws.com":
+                        continue
+                    condition = statement.get("Condition", {})
+                    if "aws:SourceAccount" not in condition.get(
+                        "StringEquals", {}
+                    ) or "aws:SourceArn" not in condition.get("ArnLike", condition.get("ArnEquals", {})):
+                        yield (
+                            rel,
+                            f"Resources.{name}.Properties.PolicyDocument.Statement[{i}].Condition",
+                            "S3 may send to the queue from any bucket or account",
+                            "add StringEquals aws:SourceAccount and ArnLike aws:SourceArn of the bucket",
+                        )

@@ -1,0 +1,98 @@
+"""What ``validate`` looks at: a built solution folder, a solution source, or a package zip.
+
+A source folder (one holding ``solution.yaml``) is rendered in memory first; its artefacts are
+then checked exactly like a built folder's, and the files on disk are compared with them.
+The connector files are found by content, as ``import`` and the official packager find them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+
+
+@dataclass
+class Target:
+    label: str
+    files: dict[str, bytes]  # relative path -> content
+    manifest_problems: list[Problem] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # built files on disk that differ from the manifest
+    _json: dict[str, Any] = field(default_factory=dict)
+
+    def json(self, rel: str) -> Any:
+        if rel not in self._json:
+            try:
+                self._json[rel] = json.loads(self.files[rel].decode("utf-8-sig"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                self._json[rel] = None
+        return self._json[rel]
+
+    def json_files(self) -> list[str]:
+        return sorted(r for r in self.files if r.lower().endswith(".json"))
+
+    def resources(self, type_suffix: str, under: str = "data connectors/") -> list[tuple[str, dict[str, Any]]]:
+        """Connector resources of a type, from single-object or array files under ``under``."""
+        found = []
+        for rel in self.json_files():
+            if not rel.lower().startswith(under):
+                continue
+            doc = self.json(rel)
+            for item in doc if isinstance(doc, list) else [doc]:
+                if isinstance(item, dict) and str(item.get("type", "")).lower().endswith(type_suffix.lower()):
+                    found.append((rel, item))
+        return found
+
+    def first(self, type_suffix: str) -> tuple[str, dict[str, Any]] | tuple[None, None]:
+        found = self.resources(type_suffix)
+        return found[0] if found else (None, None)
+
+    def package(self, name: str) -> tuple[str, Any]:
+        rel = next((r for r in self.files if r.lower() == f"package/{name.lower()}"), f"Package/{name}")
+        return rel, (self.json(rel) if rel in self.files else None)
+
+    def cloudformation(self) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for rel in self.json_files():
+            doc = self.json(rel)
+            if isinstance(doc, dict) and "AWSTemplateFormatVersion" in doc:
+                out.append((rel, doc))
+        return out
+
+
+def _read_tree(root: Path) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+            files[rel] = path.read_bytes()
+    return files
+
+
+def load_target(path: Path) -> Target:
+    if path.is_file() and path.suffix.lower() == ".zip":
+        from sentinel_pack.diff.safezip import read_zip
+
+        members = read_zip(path)
+        return Target(label=str(path), files={f"Package/{k}": v for k, v in members.items()})
+    if path.is_file() and path.name == "solution.yaml":
+        path = path.parent
+    if not path.is_dir():
+        raise IOFailure(Problem("no such file or folder", file=str(path)))
+    on_disk = _read_tree(path)
+    if "solution.yaml" not in on_disk:
+        return Target(label=str(path), files=on_disk)
+
+    from sentinel_pack.build import render_solution
+    from sentinel_pack.manifest import load_manifest
+
+    try:
+        rendered = render_solution(load_manifest(path))
+    except SentinelPackError as error:
+        return Target(label=str(path), files=on_disk, manifest_problems=error.problems)
+    stale = sorted(rel for rel, content in rendered.files.items() if rel in on_disk and on_disk[rel] != content)
+    files = {**on_disk, **rendered.files}
+    return Target(label=str(path), files=files, stale=stale)
