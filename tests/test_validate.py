@@ -1,0 +1,240 @@
+"""``validate``: the known upstream defects, a clean build, and single-fault mutations."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sentinel_pack.cli import app
+from sentinel_pack.validate.finding import RULES
+from sentinel_pack.validate.runner import check, selected, validate_paths
+from sentinel_pack.validate.target import load_target
+
+runner = CliRunner()
+DEF = "Data Connectors/AWSEKS_ConnectorDefinition.json"
+DCR = "Data Connectors/AWSEKS_DCR.json"
+TABLE = "Data Connectors/AWSEKS_Table.json"
+POLLER = "Data Connectors/AWSEKS_PollingConfig.json"
+CFN = "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"
+MAIN = "Package/mainTemplate.json"
+META = "SolutionMetadata.json"
+ROLE = ("Resources", "SentinelWebIdentityBasedRole", "Properties")
+
+
+def _errors(findings) -> set[str]:
+    return {f.rule for f in findings if f.severity == "error"}
+
+
+def test_the_built_solution_has_no_errors(built_eks: Path) -> None:
+    findings = validate_paths([built_eks])
+    assert _errors(findings) == set()
+    # documented deliberate findings (docs/rules.md): cfn-lint warnings on the upstream stack
+    assert {f.rule for f in findings} <= {"SP302"}
+
+
+def test_the_source_folder_validates_clean_and_is_not_stale() -> None:
+    from conftest import SOLUTION
+
+    assert _errors(validate_paths([SOLUTION])) == set()
+
+
+def test_the_published_files_show_their_known_defects(reference_eks: Path) -> None:
+    findings = validate_paths([reference_eks])
+    by_rule = {f.rule: f for f in findings}
+    assert _errors(findings) == {"SP407"}
+    assert "'QueueName'" in by_rule["SP407"].message
+    assert by_rule["SP407"].path == "properties.connectorUiConfig.sampleQueries[2].query"
+    assert "SP408" in by_rule  # TimeGenerated = now()
+
+
+def test_a_package_zip_can_be_validated(built_eks: Path) -> None:
+    findings = validate_paths([built_eks / "Package/3.0.0.zip"])
+    assert _errors(findings) == set()
+
+
+def _set(doc, path, value):
+    for key in path[:-1]:
+        doc = doc[key]
+    doc[path[-1]] = value
+
+
+def _json_edit(rel: str, change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        doc = json.loads((root / rel).read_text(encoding="utf-8"))
+        change(doc)
+        (root / rel).write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return apply
+
+
+def _trust(change: Callable[[dict], None]) -> Callable[[dict], None]:
+    def apply(doc: dict) -> None:
+        holder = doc
+        for key in ROLE:
+            holder = holder[key]
+        policy = json.loads(holder["AssumeRolePolicyDocument"]["Fn::Sub"])
+        change(policy["Statement"][0])
+        holder["AssumeRolePolicyDocument"]["Fn::Sub"] = json.dumps(policy)
+    return apply
+
+
+def _policy_statement(index: int) -> Callable[[dict], dict]:
+    return lambda doc: doc["Resources"]["SentinelWebIdentityBasedRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"]["Statement"][index]
+
+
+def _text_edit(rel: str, old: str, new: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        text = (root / rel).read_text(encoding="utf-8")
+        assert old in text, f"mutation setup: {old!r} not in {rel}"
+        (root / rel).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return apply
+
+
+def _rezip(extra: dict[str, bytes] | None = None, drop: str | None = None) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        path = root / "Package/3.0.0.zip"
+        with zipfile.ZipFile(path) as archive:
+            members = {i.filename: archive.read(i) for i in archive.infolist()}
+        members.update(extra or {})
+        members.pop(drop, None)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, content in members.items():
+                archive.writestr(name, content)
+        path.write_bytes(buffer.getvalue())
+    return apply
+
+
+def _columns(doc: dict) -> list:
+    return doc["properties"]["streamDeclarations"]["Custom-AWSEKSLogs_CL"]["columns"]
+
+
+def _ui(doc: dict) -> dict:
+    return doc["properties"]["connectorUiConfig"]
+
+
+MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("dcr-column-renamed", _json_edit(DCR, lambda d: _set(_columns(d)[2], ["name"], "Regoin")), "SP403"),
+    ("dcr-column-renamed-transform", _json_edit(DCR, lambda d: _set(_columns(d)[2], ["name"], "Regoin")), "SP404"),
+    ("dcr-column-retyped", _json_edit(DCR, lambda d: _set(_columns(d)[9], ["type"], "string")), "SP403"),
+    ("dcr-output-stream", _text_edit(DCR, '"outputStream": "Custom-AWSEKSLogs_CL"', '"outputStream": "Custom-EKS_CL"'), "SP401"),
+    ("poller-stream-name", _json_edit(POLLER, lambda d: _set(d, ["properties", "dcrConfig", "streamName"], "Custom-EKS")), "SP402"),
+    ("dcr-flow-stream", _text_edit(DCR, '"streams": [\n          "Custom-AWSEKSLogs_CL"', '"streams": [\n          "Custom-Other"'), "SP402"),
+    ("poller-destination", _json_edit(POLLER, lambda d: _set(d, ["properties", "destinationTable"], "EKS_CL")), "SP401"),
+    ("poller-datatype", _json_edit(POLLER, lambda d: _set(d, ["properties", "dataType"], "EKS_CL")), "SP401"),
+    ("graph-table-name", _json_edit(DEF, lambda d: _set(_ui(d), ["graphQueriesTableName"], "EKS_CL")), "SP401"),
+    ("datatype-name", _json_edit(DEF, lambda d: _set(_ui(d)["dataTypes"][0], ["name"], "EKS_CL")), "SP401"),
+    ("table-renamed", _json_edit(TABLE, lambda d: _set(d, ["name"], "EKS_CL")), "SP401"),
+    ("transform-projects-unknown", _text_edit(DCR, ", RawEvent\"", ", RawEvnt\""), "SP404"),
+    ("time-generated-string", _json_edit(TABLE, lambda d: _set(d["properties"]["schema"]["columns"][0], ["type"], "string")), "SP404"),
+    ("connector-definition-name", _json_edit(POLLER, lambda d: _set(d, ["properties", "connectorDefinitionName"], "Other")), "SP405"),
+    ("sample-query-column", _json_edit(DEF, lambda d: _set(_ui(d)["sampleQueries"][1], ["query"], "{{graphQueriesTableName}} | project QueueName")), "SP407"),
+    ("graph-query-column", _json_edit(DEF, lambda d: _set(_ui(d)["graphQueries"][0], ["baseQuery"], "{{graphQueriesTableName}} | where Queue == 1")), "SP407"),
+    ("last-data-query-column", _text_edit(DEF, "summarize Time = max(TimeGenerated)", "summarize Time = max(IngestTime)"), "SP407"),
+    ("transform-now", _text_edit(DCR, "iif(isnull(TimeGenerated), now(), TimeGenerated)", "now()"), "SP408"),
+    ("unresolved-placeholder", _text_edit(MAIN, "\"[variables('dataCollectionEndpointId1')]\"", "\"{{dataCollectionEndpointId}}\""), "SP406"),
+    ("wildcard-action", _json_edit(CFN, lambda d: _set(_policy_statement(1)(d), ["Action"], ["sqs:*"])), "SP303"),
+    ("wildcard-resource", _json_edit(CFN, lambda d: _set(_policy_statement(0)(d), ["Resource"], "*")), "SP303"),
+    ("star-principal", _json_edit(CFN, lambda d: _set(d["Resources"]["S3BucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0], ["Principal"], "*")), "SP303"),
+    ("trust-no-audience", _json_edit(CFN, _trust(lambda s: s["Condition"]["StringEquals"].pop(
+        "sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/:aud"))), "SP304"),
+    ("trust-no-session-name", _json_edit(CFN, _trust(lambda s: s["Condition"]["StringEquals"].pop("sts:RoleSessionName"))), "SP304"),
+    ("trust-wrong-action", _json_edit(CFN, _trust(lambda s: s.update(Action="sts:AssumeRole"))), "SP304"),
+    ("trust-wrong-issuer", _json_edit(CFN, _trust(lambda s: s["Principal"].update(
+        Federated="arn:aws:iam::${AWS::AccountId}:oidc-provider/accounts.google.com"))), "SP304"),
+    ("role-prefix-default", _json_edit(CFN, lambda d: _set(d["Parameters"]["AwsRoleName"], ["Default"], "SentinelRole")), "SP305"),
+    ("role-prefix-pattern", _json_edit(CFN, lambda d: _set(d["Parameters"]["AwsRoleName"], ["AllowedPattern"], "[-_a-zA-Z0-9]+")), "SP305"),
+    ("role-may-write", _json_edit(CFN, lambda d: _policy_statement(0)(d)["Action"].append("s3:PutObject")), "SP306"),
+    ("role-may-send", _json_edit(CFN, lambda d: _policy_statement(1)(d)["Action"].append("sqs:SendMessage")), "SP306"),
+    ("no-notification", _json_edit(CFN, lambda d: d["Resources"]["S3Bucket"]["Properties"].pop("NotificationConfiguration")), "SP307"),
+    ("queue-policy-any-account", _json_edit(CFN, lambda d: d["Resources"]["SentinelSQSQueuePolicyForS3"]["Properties"][
+        "PolicyDocument"]["Statement"][0]["Condition"].pop("StringEquals")), "SP307"),
+    ("queue-policy-any-bucket", _json_edit(CFN, lambda d: d["Resources"]["SentinelSQSQueuePolicyForS3"]["Properties"][
+        "PolicyDocument"]["Statement"][0]["Condition"].pop("ArnLike")), "SP307"),
+    ("cfn-invalid-type", _json_edit(CFN, lambda d: _set(d["Resources"]["S3Bucket"], ["Type"], "AWS::S3::Buckett")), "SP301"),
+    ("zip-out-of-sync", _text_edit(MAIN, '"contentVersion": "1.0.0.0"', '"contentVersion": "1.0.0.1"'), "SP501"),
+    ("zip-extra-member", _rezip(extra={"notes.txt": b"x"}), "SP501"),
+    ("zip-missing-member", _rezip(drop="createUiDefinition.json"), "SP501"),
+    ("zip-missing", lambda root: (root / "Package/3.0.0.zip").rename(root / "Package/2.9.0.zip"), "SP501"),
+    ("release-notes-row", _text_edit("ReleaseNotes.md", "| 3.0.0       |", "| 2.0.0       |"), "SP502"),
+    ("older-zip-newer", lambda root: shutil.copy(root / "Package/3.0.0.zip", root / "Package/9.0.0.zip"), "SP503"),
+    ("azure-sentinel-wording", _json_edit(DEF, lambda d: _set(_ui(d), ["descriptionMarkdown"], "Ingests EKS logs into Azure Sentinel.")), "SP701"),
+    ("id-whitespace", _json_edit(DCR, lambda d: _set(d, ["name"], "AWS EKS DCR")), "SP702"),
+    ("support-no-tier", _json_edit(META, lambda d: d["support"].pop("tier")), "SP704"),
+    ("support-unreachable", _json_edit(META, lambda d: [d["support"].pop(k) for k in ("email", "link")]), "SP704"),
+    ("bad-domain", _json_edit(META, lambda d: d["categories"]["domains"].append("Kubernetes")), "SP704"),
+]
+
+
+def test_at_least_forty_mutations() -> None:
+    assert len(MUTATIONS) >= 40
+
+
+@pytest.mark.parametrize(("name", "mutate", "rule_id"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
+def test_mutation_is_caught(name: str, mutate: Callable[[Path], None], rule_id: str, built_eks: Path,
+                            tmp_path: Path) -> None:
+    root = tmp_path / "built"
+    shutil.copytree(built_eks, root)
+    mutate(root)
+    findings = check(load_target(root), selected())
+    assert rule_id in {f.rule for f in findings}, [f.render() for f in findings]
+    assert not [f for f in findings if "the rule crashed" in f.message]
+    mine = next(f for f in findings if f.rule == rule_id)
+    assert mine.message and mine.file.startswith(str(root))
+
+
+def test_non_ascii_query_is_a_warning(built_eks: Path, tmp_path: Path) -> None:
+    root = tmp_path / "built"
+    shutil.copytree(built_eks, root)
+    _json_edit(DEF, lambda d: _set(_ui(d)["sampleQueries"][1], ["query"], "{{graphQueriesTableName}}\n| where User == \u201cx\u201d"))(root)
+    (finding,) = [f for f in validate_paths([root]) if f.rule == "SP703"]
+    assert finding.severity == "warning"
+
+
+def test_every_rule_is_documented() -> None:
+    selected()
+    doc = (Path(__file__).resolve().parent.parent / "docs/rules.md").read_text(encoding="utf-8")
+    assert [r for r in RULES if f"## {r}" not in doc] == []
+
+
+def test_cli_exit_codes_and_formats(reference_eks: Path, built_eks: Path) -> None:
+    assert runner.invoke(app, ["validate", str(built_eks)]).exit_code == 0
+    assert runner.invoke(app, ["validate", str(built_eks), "--strict"]).exit_code == 1  # cfn-lint warnings
+    assert runner.invoke(app, ["validate", str(built_eks), "--strict", "--ignore", "SP302"]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(reference_eks), "--format", "json", "--select", "SP4"])
+    assert result.exit_code == 1
+    assert {f["rule"] for f in json.loads(result.output)} == {"SP407", "SP408"}
+    github = runner.invoke(app, ["validate", str(reference_eks), "--format", "github", "--select", "SP407"]).output
+    assert github.startswith("::error file=") and ",title=SP407::" in github
+    sarif = json.loads(runner.invoke(app, ["validate", str(reference_eks), "--format", "sarif"]).output)
+    assert sarif["version"] == "2.1.0"
+    assert "SP407" in {r["ruleId"] for r in sarif["runs"][0]["results"]}
+    missing = runner.invoke(app, ["validate", "/nonexistent"])
+    assert missing.exit_code == 2
+
+
+def test_stale_built_files_are_reported(solution_copy: Path) -> None:
+    _text_edit(DCR, "AWSEKSDCR", "AWSEKSDCR2")(solution_copy)
+    assert "SP504" in {f.rule for f in validate_paths([solution_copy])}
+
+
+def test_a_broken_manifest_is_a_finding(solution_copy: Path) -> None:
+    _text_edit("solution.yaml", "retention_in_days: 180", "retention_in_days: soon")(solution_copy)
+    (finding,) = [f for f in validate_paths([solution_copy]) if f.rule == "SP101"]
+    assert "solution.yaml:" in finding.file and "expected a whole number" in finding.message
+
+
+def test_build_refuses_to_write_a_package_with_errors(solution_copy: Path, tmp_path: Path) -> None:
+    _text_edit("solution.yaml", "| take 10", "| project QueueName")(solution_copy)
+    result = runner.invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "SP407" in result.output and not (tmp_path / "out").exists()
+    loud = runner.invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out"), "--no-validate", "-q"])
+    assert loud.exit_code == 0 and "WITHOUT validation" in loud.output
