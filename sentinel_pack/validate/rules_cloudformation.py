@@ -22,11 +22,21 @@ POLLER_ACTIONS = {
 
 
 @cache
-def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str], ...]:
-    """cfn-lint, imported only when a template is checked (it takes most of a second)."""
-    from cfnlint.api import ManualArgs, lint
+def _cfn_runner():
+    """One cfn-lint runner for the process: building its rule set is most of cfn-lint's cost."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
 
-    matches = lint(text, config=ManualArgs(regions=["us-east-1"]))
+    return Runner(ConfigMixIn(regions=["us-east-1"]))
+
+
+@cache
+def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str], ...]:
+    """cfn-lint's findings for one template text, imported only when a template is checked."""
+    from cfnlint.decode.decode import decode_str
+
+    template, errors = decode_str(text)
+    matches = errors if errors else list(_cfn_runner().validate_template(template)) if template else []
     return tuple(
         (m.rule.id, m.rule.severity, ".".join(map(str, getattr(m, "path", []) or [])), m.message) for m in matches
     )
