@@ -165,6 +165,8 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("zip-missing", lambda root: (root / "Package/3.0.0.zip").rename(root / "Package/2.9.0.zip"), "SP501"),
     ("release-notes-row", _text_edit("ReleaseNotes.md", "| 3.0.0       |", "| 2.0.0       |"), "SP502"),
     ("older-zip-newer", lambda root: shutil.copy(root / "Package/3.0.0.zip", root / "Package/9.0.0.zip"), "SP503"),
+    ("dcr-streams-not-a-list", _json_edit(DCR, lambda d: _set(d["properties"]["dataFlows"][0], ["streams"], "Custom-AWSEKSLogs_CL")), "SP201"),
+    ("table-retention-text", _json_edit(TABLE, lambda d: _set(d["properties"], ["retentionInDays"], "long")), "SP201"),
     ("azure-sentinel-wording", _json_edit(DEF, lambda d: _set(_ui(d), ["descriptionMarkdown"], "Ingests EKS logs into Azure Sentinel.")), "SP701"),
     ("id-whitespace", _json_edit(DCR, lambda d: _set(d, ["name"], "AWS EKS DCR")), "SP702"),
     ("support-no-tier", _json_edit(META, lambda d: d["support"].pop("tier")), "SP704"),
@@ -188,6 +190,14 @@ def test_mutation_is_caught(name: str, mutate: Callable[[Path], None], rule_id: 
     assert not [f for f in findings if "the rule crashed" in f.message]
     mine = next(f for f in findings if f.rule == rule_id)
     assert mine.message and mine.file.startswith(str(root))
+
+
+def test_unknown_column_type_is_a_schema_warning(built_eks: Path, tmp_path: Path) -> None:
+    root = tmp_path / "built"
+    shutil.copytree(built_eks, root)
+    _json_edit(TABLE, lambda d: _set(d["properties"]["schema"]["columns"][3], ["type"], "text"))(root)
+    found = [f for f in validate_paths([root], select=["SP2"])]
+    assert [(f.rule, f.severity, f.path) for f in found] == [("SP202", "warning", "properties.schema.columns[3].type")]
 
 
 def test_non_ascii_query_is_a_warning(built_eks: Path, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ def _load_rules() -> None:
         rules_content,
         rules_crossfile,
         rules_package,
+        rules_schemas,
     )
 
 
