@@ -230,6 +230,16 @@ def test_cli_exit_codes_and_formats(reference_eks: Path, built_eks: Path) -> Non
     assert missing.exit_code == 2
 
 
+def test_broken_analytic_rule_is_a_finding_with_its_line(solution_copy: Path) -> None:
+    rule = solution_copy / "Analytic Rules" / "EKSAccessEntryModified.yaml"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("severity: Medium", "severity: Urgent", 1), encoding="utf-8")
+    line = text[: text.index("severity: Medium")].count("\n") + 1
+    (finding,) = [f for f in validate_paths([solution_copy]) if f.rule == "SP801"]
+    assert finding.file.endswith(f"Analytic Rules/EKSAccessEntryModified.yaml:{line}")
+    assert "severity must be one of" in finding.message
+
+
 def test_stale_built_files_are_reported(solution_copy: Path) -> None:
     _text_edit(DCR, "AWSEKSDCR", "AWSEKSDCR2")(solution_copy)
     assert "SP504" in {f.rule for f in validate_paths([solution_copy])}

@@ -94,3 +94,24 @@ def metadata(target: Target) -> Out:
                 f"'{domain}' is not a Content hub domain",
                 f"use one of: {', '.join(sorted(DOMAINS))}",
             )
+
+
+@rule("SP801", ERROR, "Analytic rules and hunting queries are well formed")
+def detection_content(target: Target) -> Out:
+    """Required fields, GUID ids, tactics, technique ids, durations and entity mappings, with lines."""
+    import tempfile
+    from pathlib import Path
+
+    from sentinel_pack.content.analytic_rules import check_file
+
+    for rel in sorted(target.files):
+        folder = rel.split("/", 1)[0].replace(" ", "").lower()
+        if folder not in ("analyticrules", "huntingqueries") or not rel.lower().endswith((".yaml", ".yml")):
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "rule.yaml"
+            path.write_bytes(target.files[rel])
+            problems = check_file(path, hunting=folder == "huntingqueries", display_name=rel)
+        for problem in problems:
+            where = f"{rel}:{problem.line}" if problem.line else rel
+            yield where, problem.path or "", problem.message, problem.hint or ""
