@@ -116,13 +116,17 @@ def _sentinel_role(template: dict[str, Any]) -> tuple[str, dict[str, Any]] | Non
     return None
 
 
-@rule("SP304", ERROR, "The OIDC trust policy pins the Sentinel issuer, audience and session name")
-def oidc_trust(target: Target) -> Out:
+def _sentinel_roles(target: Target) -> Iterator[tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """(file, template, logical id, role) of each role Sentinel assumes through OIDC."""
     for rel, template in target.cloudformation():
         found = _sentinel_role(template)
-        if found is None:
-            continue
-        name, role = found
+        if found is not None:
+            yield rel, template, found[0], found[1]
+
+
+@rule("SP304", ERROR, "The OIDC trust policy pins the Sentinel issuer, audience and session name")
+def oidc_trust(target: Target) -> Out:
+    for rel, _template, name, role in _sentinel_roles(target):
         for i, statement in enumerate(_statements(role["Properties"]["AssumeRolePolicyDocument"])):
             path = f"Resources.{name}.Properties.AssumeRolePolicyDocument.Statement[{i}]"
             federated = str(statement.get("Principal", {}).get("Federated", ""))
@@ -159,11 +163,7 @@ def oidc_trust(target: Target) -> Out:
 
 @rule("SP305", ERROR, "The Sentinel role name keeps the OIDC_ prefix")
 def role_prefix(target: Target) -> Out:
-    for rel, template in target.cloudformation():
-        found = _sentinel_role(template)
-        if found is None:
-            continue
-        name, role = found
+    for rel, template, name, role in _sentinel_roles(target):
         role_name = role["Properties"].get("RoleName")
         if isinstance(role_name, dict) and "Ref" in role_name:
             param = template.get("Parameters", {}).get(role_name["Ref"], {})
@@ -187,11 +187,7 @@ def role_prefix(target: Target) -> Out:
 
 @rule("SP306", ERROR, "The Sentinel role may only read objects and consume its queue")
 def poller_role_scope(target: Target) -> Out:
-    for rel, template in target.cloudformation():
-        found = _sentinel_role(template)
-        if found is None:
-            continue
-        name, role = found
+    for rel, _template, name, role in _sentinel_roles(target):
         for i, policy in enumerate(role["Properties"].get("Policies", [])):
             for j, statement in enumerate(_statements(policy.get("PolicyDocument"))):
                 extra = [
