@@ -22,6 +22,7 @@ def print_build_summary(rendered: Rendered, written: list[Written], out_dir: Pat
     from rich.table import Table
 
     console = Console(highlight=False)
+    out_dir = out_dir.resolve()  # written paths are absolute; --out may be relative
     solution = rendered.context["solution"]
     table = Table(title=f"{solution['name']} {solution['version']} -> {out_dir}", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)

@@ -52,6 +52,14 @@ def test_build_prints_a_summary_with_sizes_and_hashes(tmp_path: Path) -> None:
     assert "12 files, 12 changed." in result.output
 
 
+def test_relative_out_as_in_the_readme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["build", str(SOLUTION), "--out", "build/aws-eks"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Package/3.0.0.zip" in result.output
+    assert (tmp_path / "build/aws-eks/Package/3.0.0.zip").is_file()
+
+
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", str(SOLUTION), "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 0
