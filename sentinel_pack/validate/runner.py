@@ -11,6 +11,7 @@ from sentinel_pack.validate.target import Target, load_target
 
 def _load_rules() -> None:
     from sentinel_pack.validate import (  # noqa: F401 - importing registers the rules
+        rules_armttk,
         rules_cloudformation,
         rules_content,
         rules_crossfile,
