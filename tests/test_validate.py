@@ -264,3 +264,13 @@ def test_build_refuses_to_write_a_package_with_errors(solution_copy: Path, tmp_p
     assert "SP407" in result.output and not (tmp_path / "out").exists()
     loud = runner.invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out"), "--no-validate", "-q"])
     assert loud.exit_code == 0 and "WITHOUT validation" in loud.output
+
+
+@pytest.mark.parametrize("kind", ["aws-s3", "rest-api"])
+def test_init_scaffolds_build_and_validate_without_errors(kind: str, tmp_path: Path) -> None:
+    folder = tmp_path / "new"
+    assert runner.invoke(app, ["init", "Contoso Events", "--kind", kind, "--dir", str(folder)]).exit_code == 0
+    assert runner.invoke(app, ["build", str(folder), "-q"]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert _errors(validate_paths([folder])) == set()
