@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from sentinel_pack.build import build
 from sentinel_pack.cli import app
 from sentinel_pack.errors import SentinelPackError
+from sentinel_pack.importer.compare import equivalent
 from sentinel_pack.importer.run import import_solution
 
 runner = CliRunner()
@@ -44,7 +45,7 @@ def test_import_then_build_reproduces_the_published_package(upstream: Path, tmp_
         build(tmp_path / "manifest", tmp_path / "rebuilt")
     build(tmp_path / "manifest", tmp_path / "rebuilt", validate=False)
     for name in ("mainTemplate.json", "createUiDefinition.json"):
-        assert _load(tmp_path / "rebuilt/Package" / name) == _load(upstream / "Package" / name)
+        assert equivalent(_load(tmp_path / "rebuilt/Package" / name)) == equivalent(_load(upstream / "Package" / name))
     for rel in ("Data Connectors/AWSEKS_DCR.json", "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"):
         assert (tmp_path / "rebuilt" / rel).read_bytes() == (upstream / rel).read_bytes()
 

@@ -25,6 +25,7 @@ POLLER = "Data Connectors/AWSEKS_PollingConfig.json"
 CFN = "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"
 MAIN = "Package/mainTemplate.json"
 META = "SolutionMetadata.json"
+UI = "Package/createUiDefinition.json"
 ROLE = ("Resources", "SentinelWebIdentityBasedRole", "Properties")
 
 
@@ -48,8 +49,10 @@ def test_the_source_folder_validates_clean_and_is_not_stale() -> None:
 def test_the_published_files_show_their_known_defects(reference_eks: Path) -> None:
     findings = validate_paths([reference_eks])
     by_rule = {f.rule: f for f in findings}
-    assert _errors(findings) == {"SP407"}
+    assert _errors(findings) == {"SP407", "SP606", "SP607"}
     assert "'QueueName'" in by_rule["SP407"].message
+    assert by_rule["SP606"].path == "resources[0].properties.mainTemplate.resources[3].kind"  # D7
+    assert by_rule["SP607"].path.endswith(".dataCollectionEndpointId")  # D8
     assert by_rule["SP407"].path == "properties.connectorUiConfig.sampleQueries[2].query"
     assert "SP408" in by_rule  # TimeGenerated = now()
 
@@ -116,6 +119,20 @@ def _columns(doc: dict) -> list:
     return doc["properties"]["streamDeclarations"]["Custom-AWSEKSLogs_CL"]["columns"]
 
 
+def _embedded(index: int, change: Callable[[dict], None]) -> Callable[[dict], None]:
+    """Edit the CloudFormation template embedded as the definition's CopyableLabel ``index``."""
+    def apply(doc: dict) -> None:
+        label = _ui(doc)["instructionSteps"][0]["instructions"][index]["parameters"]
+        template = json.loads(label["value"])
+        change(template)
+        label["value"] = json.dumps(template, indent=2)
+    return apply
+
+
+def _inner(doc: dict, template: int, resource: int) -> dict:
+    return doc["resources"][template]["properties"]["mainTemplate"]["resources"][resource]
+
+
 def _ui(doc: dict) -> dict:
     return doc["properties"]["connectorUiConfig"]
 
@@ -167,6 +184,29 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("older-zip-newer", lambda root: shutil.copy(root / "Package/3.0.0.zip", root / "Package/9.0.0.zip"), "SP503"),
     ("dcr-streams-not-a-list", _json_edit(DCR, lambda d: _set(d["properties"]["dataFlows"][0], ["streams"], "Custom-AWSEKSLogs_CL")), "SP201"),
     ("table-retention-text", _json_edit(TABLE, lambda d: _set(d["properties"], ["retentionInDays"], "long")), "SP201"),
+    ("definition-without-ui-config", _json_edit(DEF, lambda d: d["properties"].pop("connectorUiConfig")), "SP201"),
+    ("poller-without-role-arn", _json_edit(POLLER, lambda d: d["properties"].pop("roleArn")), "SP201"),
+    ("poller-kind-misspelt", _json_edit(POLLER, lambda d: _set(d, ["kind"], "AmazonWebServiceS3")), "SP202"),
+    ("package-poller-sqs-not-a-list", _json_edit(MAIN, lambda d: _set(_inner(d, 3, 1)["properties"], ["sqsUrls"], 5)), "SP201"),
+    ("package-metadata-without-parent", _json_edit(MAIN, lambda d: d["resources"][2]["properties"].pop("parentId")), "SP201"),
+    ("package-table-columns-not-a-list", _json_edit(MAIN, lambda d: _set(_inner(d, 0, 3)["properties"]["schema"], ["columns"], {})), "SP201"),
+    ("template-resource-without-name", _json_edit(MAIN, lambda d: d["resources"][2].pop("name")), "SP203"),
+    ("template-parameter-type", _json_edit(MAIN, lambda d: _set(d["parameters"]["workspace"], ["type"], "text")), "SP203"),
+    ("nested-template-without-resources", _json_edit(MAIN, lambda d: d["resources"][3]["properties"]["mainTemplate"].pop("resources")), "SP203"),
+    ("ui-textblock-without-options", _json_edit(UI, lambda d: d["parameters"]["steps"][0]["elements"][0].pop("options")), "SP204"),
+    ("ui-dropdown-without-label", _json_edit(UI, lambda d: d["parameters"]["basics"][1].pop("label")), "SP204"),
+    ("ui-unknown-config-key", _json_edit(UI, lambda d: d["parameters"]["config"].update(wizard=True)), "SP204"),
+    ("ui-armapi-without-request", _json_edit(UI, lambda d: d["parameters"]["basics"][0].pop("request")), "SP204"),
+    ("ui-control-type-misspelt", _json_edit(UI, lambda d: _set(d["parameters"]["steps"][0]["elements"][0], ["type"], "Microsoft.Common.TextBlok")), "SP205"),
+    ("blank-string", _json_edit(MAIN, lambda d: _set(d["resources"][4]["properties"], ["description"], "")), "SP606"),
+    ("blank-array", _json_edit(MAIN, lambda d: _set(d["resources"][2]["properties"], ["providers"], [])), "SP606"),
+    ("id-not-from-resource-id", _json_edit(MAIN, lambda d: _set(d["resources"][2]["properties"], ["parentId"], "AWSEKS")), "SP607"),
+    ("id-variable-literal", _json_edit(MAIN, lambda d: (d["variables"].update(spareId="AWSEKS"), _set(
+        _inner(d, 0, 2)["properties"], ["dataCollectionEndpointId"], "[variables('spareId')]"))), "SP607"),
+    ("embedded-template-wildcard", _json_edit(DEF, _embedded(2, lambda t: _set(t["Resources"]["SentinelWebIdentityBasedRole"][
+        "Properties"]["Policies"][0]["PolicyDocument"]["Statement"][1], ["Action"], ["sqs:*"]))), "SP303"),
+    ("embedded-template-invalid-type", _json_edit(DEF, _embedded(1, lambda t: _set(
+        t["Resources"]["OIDCIdentityProvider"], ["Type"], "AWS::IAM::OIDCProvidr"))), "SP301"),
     ("unused-parameter", _json_edit(MAIN, lambda d: d["parameters"].update(spare={"type": "string", "defaultValue": "x"})), "SP601"),
     ("unused-variable", _json_edit(MAIN, lambda d: d["variables"].update(spare="x")), "SP602"),
     ("hardcoded-location", _json_edit(MAIN, lambda d: _set(d["resources"][1], ["location"], "eastus")), "SP603"),
@@ -274,3 +314,39 @@ def test_init_scaffolds_build_and_validate_without_errors(kind: str, tmp_path: P
     result = runner.invoke(app, ["validate", str(folder)])
     assert result.exit_code == 0, result.output
     assert _errors(validate_paths([folder])) == set()
+
+
+def _poller_folder(root: Path, poller: dict) -> Path:
+    (root / "Data Connectors").mkdir(parents=True)
+    (root / "Data Connectors/X_PollingConfig.json").write_text(json.dumps(poller), encoding="utf-8")
+    return root
+
+
+DCR_CONFIG = {"streamName": "Custom-X_CL", "dataCollectionEndpoint": "[[parameters('dce')]",
+              "dataCollectionRuleImmutableId": "[[parameters('dcr')]"}
+
+
+@pytest.mark.parametrize(("poller", "expected"), [
+    ({"kind": "Push", "properties": {"connectorDefinitionName": "X", "dcrConfig": DCR_CONFIG,
+                                     "auth": {"type": "Push", "AppId": "a", "ServicePrincipalId": "b"}}}, []),
+    ({"kind": "Push", "properties": {"connectorDefinitionName": "X", "auth": {"type": "Push"}}},
+     [("SP201", "properties", "'dcrConfig' is a required property")]),
+    ({"kind": "GCP", "properties": {"connectorDefinitionName": "X", "dcrConfig": DCR_CONFIG,
+                                    "auth": {"serviceAccountEmail": "s", "projectNumber": "1", "workloadIdentityProviderId": "w"},
+                                    "request": {"projectId": "p", "subscriptionNames": ["s"]}}}, []),
+    ({"kind": "GCP", "properties": {"connectorDefinitionName": "X", "dcrConfig": DCR_CONFIG,
+                                    "auth": {"serviceAccountEmail": "s", "projectNumber": "1", "workloadIdentityProviderId": "w"}}},
+     [("SP201", "properties", "'request' is a required property")]),
+], ids=["push-ok", "push-without-dcr-config", "gcp-ok", "gcp-without-request"])
+def test_gcp_and_push_pollers_are_validated(poller: dict, expected: list, tmp_path: Path) -> None:
+    poller = {"name": "X", "apiVersion": "2025-03-01", "type": "Microsoft.SecurityInsights/dataConnectors", **poller}
+    findings = validate_paths([_poller_folder(tmp_path, poller)], select=["SP2"])
+    assert [(f.rule, f.path, f.message.split(": ", 1)[1]) for f in findings] == expected
+
+
+def test_embedded_templates_are_linted_once(built_eks: Path, reference_eks: Path) -> None:
+    """Embedded copies equal to a standalone file are not linted twice; a zip's are linted."""
+    from_folder = [f for f in validate_paths([built_eks]) if f.rule == "SP302"]
+    from_zip = [f for f in validate_paths([built_eks / "Package/3.0.0.zip"]) if f.rule == "SP302"]
+    assert len(from_folder) == len(from_zip) == 2
+    assert all("connectorUiConfig.instructionSteps[0].instructions[" in f.file for f in from_zip)

@@ -3,6 +3,10 @@
 A value the rebuild takes from the original's own source files, but the original package does
 not hold, means the original package was stale: that difference is the original's. Anything
 else is sentinel-pack's packaging and is reported as such.
+
+Forms that deploy identically are compared as equal (``equivalent``): a ``null`` member and an
+absent one; the hand-concatenated data collection endpoint id and its ``resourceId()`` form
+(docs/differences.md D7, D8), so that arm-ttk-clean rebuilds still count as faithful.
 """
 
 from __future__ import annotations
@@ -14,6 +18,19 @@ from sentinel_pack.importer.discover import ConnectorSet
 from sentinel_pack.importer.run import Difference, original_package
 
 _MISSING = object()
+_DCE_CONCAT = ("[concat('/subscriptions/',parameters('subscription'),'/resourceGroups/',"
+               "parameters('resourceGroupName'),'/providers/Microsoft.Insights/dataCollectionEndpoints/',parameters('workspace'))]")
+_DCE_RESOURCE_ID = ("[resourceId(parameters('subscription'), parameters('resourceGroupName'), "
+                    "'Microsoft.Insights/dataCollectionEndpoints', parameters('workspace'))]")
+
+
+def equivalent(doc: Any) -> Any:
+    """``doc`` with deployment-neutral spellings unified (null members dropped, ids via resourceId)."""
+    if isinstance(doc, dict):
+        return {k: equivalent(v) for k, v in doc.items() if v is not None}
+    if isinstance(doc, list):
+        return [equivalent(v) for v in doc]
+    return _DCE_RESOURCE_ID if doc == _DCE_CONCAT else doc
 
 
 def _source_documents(connector: ConnectorSet) -> dict[str, Any]:
@@ -63,7 +80,7 @@ def compare_packages(source, connector: ConnectorSet, rendered) -> list[Differen
     sources = _source_documents(connector)
     differences: list[Difference] = []
     for name, original in originals.items():
-        rebuilt = rendered.documents[f"Package/{name}"]
+        original, rebuilt = equivalent(original), equivalent(rendered.documents[f"Package/{name}"])
         tree = DeepDiff(original, rebuilt, view="tree", verbose_level=2)
         for change_type, items in tree.items():
             for item in items:

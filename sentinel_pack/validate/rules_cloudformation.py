@@ -45,7 +45,7 @@ def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str], ...]:
 @rule("SP301", ERROR, "cfn-lint finds no errors in the CloudFormation templates")
 def cfn_lint_errors(target: Target) -> Out:
     for rel, _ in target.cloudformation():
-        for rule_id, severity, path, message in _cfn_lint(target.files[rel].decode("utf-8-sig")):
+        for rule_id, severity, path, message in _cfn_lint(target.cloudformation_text(rel)):
             if severity == "error":
                 yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
 
@@ -53,7 +53,7 @@ def cfn_lint_errors(target: Target) -> Out:
 @rule("SP302", WARNING, "cfn-lint warnings in the CloudFormation templates")
 def cfn_lint_warnings(target: Target) -> Out:
     for rel, _ in target.cloudformation():
-        for rule_id, severity, path, message in _cfn_lint(target.files[rel].decode("utf-8-sig")):
+        for rule_id, severity, path, message in _cfn_lint(target.cloudformation_text(rel)):
             if severity != "error":
                 yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
 

@@ -22,6 +22,7 @@ class Target:
     manifest_problems: list[Problem] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # built files on disk that differ from the manifest
     _json: dict[str, Any] = field(default_factory=dict)
+    _cfn: dict[str, tuple[str, dict[str, Any]]] | None = None
 
     def json(self, rel: str) -> Any:
         if rel not in self._json:
@@ -55,12 +56,62 @@ class Target:
         return rel, (self.json(rel) if rel in self.files else None)
 
     def cloudformation(self) -> list[tuple[str, dict[str, Any]]]:
-        out = []
-        for rel in self.json_files():
-            doc = self.json(rel)
-            if isinstance(doc, dict) and "AWSTemplateFormatVersion" in doc:
-                out.append((rel, doc))
-        return out
+        """CloudFormation templates: standalone files, then those embedded as CopyableLabel values.
+
+        An embedded template equal to one already found is the same template and is skipped;
+        the others are labelled with the file and the instruction that carries them.
+        """
+        if self._cfn is None:
+            self._cfn = {}
+            for rel in self.json_files():
+                doc = self.json(rel)
+                if isinstance(doc, dict) and "AWSTemplateFormatVersion" in doc:
+                    self._cfn[rel] = (self.files[rel].decode("utf-8-sig"), doc)
+            for rel, where, text, doc in self._embedded_cloudformation():
+                if all(doc != known for _, known in self._cfn.values()):
+                    self._cfn[f"{rel} ({where})"] = (text, doc)
+        return [(label, doc) for label, (_, doc) in self._cfn.items()]
+
+    def cloudformation_text(self, label: str) -> str:
+        self.cloudformation()
+        return self._cfn[label][0]
+
+    def _embedded_cloudformation(self) -> list[tuple[str, str, str, dict[str, Any]]]:
+        found = []
+        main_rel, main = self.package("mainTemplate.json")
+        sources = [(rel, "", item) for rel, item in self.resources("dataConnectorDefinitions")]
+        sources += [(main_rel, path, item) for path, item in _package_resources(main, "")
+                    if str(item.get("type", "")).lower().endswith("dataconnectordefinitions")]
+        for rel, prefix, definition in sources:
+            ui = (definition.get("properties") or {}).get("connectorUiConfig") or {}
+            for i, step in enumerate(ui.get("instructionSteps") or []):
+                for j, instruction in enumerate((step or {}).get("instructions") or []):
+                    value = ((instruction or {}).get("parameters") or {}).get("value")
+                    if not (isinstance(value, str) and "AWSTemplateFormatVersion" in value):
+                        continue
+                    try:
+                        doc = json.loads(value)
+                    except json.JSONDecodeError:
+                        continue
+                    where = (f"{prefix}properties.connectorUiConfig.instructionSteps[{i}]"
+                             f".instructions[{j}].parameters.value")
+                    if isinstance(doc, dict):
+                        found.append((rel, where, value, doc))
+        return found
+
+
+def _package_resources(template: Any, path: str) -> list[tuple[str, dict[str, Any]]]:
+    """(JSON path prefix, resource) for every resource of a template, nested templates included."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    resources = template.get("resources") if isinstance(template, dict) else None
+    for index, resource in enumerate(resources if isinstance(resources, list) else []):
+        if isinstance(resource, dict):
+            here = f"{path}resources[{index}]."
+            out.append((here, resource))
+            nested = resource.get("properties")
+            if isinstance(nested, dict) and isinstance(nested.get("mainTemplate"), dict):
+                out.extend(_package_resources(nested["mainTemplate"], f"{here}properties.mainTemplate."))
+    return out
 
 
 def _read_tree(root: Path) -> dict[str, bytes]:
