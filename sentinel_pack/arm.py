@@ -79,3 +79,12 @@ def escape(expression: str) -> str:
 def parameter(name: str) -> str:
     """The escaped reference to a content-template parameter, as a poller field holds it."""
     return escape(f"[parameters('{name}')]")
+
+
+def literals(value: Any) -> Any:
+    """Every string that ARM would read as an expression (``[...``) escaped, so it stays text."""
+    if isinstance(value, dict):
+        return {key: literals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [literals(item) for item in value]
+    return escape(value) if isinstance(value, str) else value

@@ -116,6 +116,8 @@ def render_solution(manifest: Manifest) -> Rendered:
         # Package files end with a newline, connector source files do not (upstream style).
         out[rel] = jsonfmt.dumps(doc, trailing_newline=rel.startswith(PACKAGE)).encode("utf-8")
     out["ReleaseNotes.md"] = renderer.render_text("solution/ReleaseNotes.md.j2", context).encode("utf-8")
+    for detection in (*context["analytic_rules"], *context["hunting_queries"]):
+        out[detection["path"]] = detection["raw"]  # shipped as written, beside the package
 
     zip_name = f"{PACKAGE}/{context['solution']['version']}.zip"
     members = {

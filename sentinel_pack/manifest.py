@@ -176,6 +176,10 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
     if pipeline:
         check_path(("aws", "eks_audit_pipeline", "lambda_code"), pipeline["lambda_code"], want_dir=False)
 
+    for key in ("analytic_rules", "hunting_queries"):
+        for index, relative in enumerate(data.get(key) or []):
+            check_path((key, index), relative, want_dir=False)
+
     problems.extend(_table_problems(doc, data))
     problems.extend(_connector_problems(doc, data))
 

@@ -51,7 +51,13 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
         else solution["support"]["name"])
     solution.setdefault("last_publish_date", None)
     solution.setdefault("verticals", [])
-    counts = "**Data Connectors:** 1"
+    from sentinel_pack.content import detections
+
+    rules = detections.context(detections.load(manifest, "analytic_rules"), hunting=False)
+    hunting = detections.context(detections.load(manifest, "hunting_queries"), hunting=True)
+    data["analytic_rules"], data["hunting_queries"] = rules, hunting
+    counts = ", ".join(f"**{label}:** {count}" for label, count in (
+        ("Data Connectors", 1), ("Analytic Rules", len(rules)), ("Hunting Queries", len(hunting))) if count)
     body = [_NOTE.format(release_notes_url=solution["release_notes_url"]), solution["description"], counts, _LEARN_MORE]
     solution["install_markdown"] = "\n\n".join([solution["logo_img"], *body])
     solution["description_html"] = markdown.to_html("\n\n".join(body))

@@ -37,12 +37,43 @@ def samples(reference_root: Path) -> Path:
     return reference_root / "samples"
 
 
+CONNECTOR_ONLY_VERSION = "3.0.0"
+
+
+def connector_only_source(dest: Path) -> Path:
+    """solution/ as it was for the published 3.0.0: the connector without the detections.
+
+    The golden tests compare this build with the published files; the detections came in 3.1.0.
+    """
+    import yaml
+
+    shutil.copytree(SOLUTION, dest, ignore=shutil.ignore_patterns("Package"))
+    data = yaml.safe_load((SOLUTION / "solution.yaml").read_text(encoding="utf-8"))
+    data.pop("analytic_rules", None)
+    data.pop("hunting_queries", None)
+    data["solution"]["version"] = CONNECTOR_ONLY_VERSION
+    data["release_notes"] = [e for e in data["release_notes"] if str(e["version"]) == CONNECTOR_ONLY_VERSION]
+    (dest / "solution.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return dest
+
+
 @pytest.fixture(scope="session")
 def built_eks(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The AWS EKS solution built from solution/ into a fresh folder (shared, do not modify)."""
+    """The connector-only AWS EKS 3.0.0 build, compared with the published files (do not modify)."""
     from sentinel_pack.build import build
 
+    source = connector_only_source(tmp_path_factory.mktemp("eks-3.0.0") / "solution")
     out = tmp_path_factory.mktemp("built-eks")
+    build(source, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """solution/ built as it stands, detections included (shared, do not modify)."""
+    from sentinel_pack.build import build
+
+    out = tmp_path_factory.mktemp("built-full")
     build(SOLUTION, out)
     return out
 

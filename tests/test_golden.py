@@ -161,14 +161,14 @@ def test_differences_doc_lists_every_fix() -> None:
     assert ids == {"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8"}
 
 
-def test_committed_build_is_up_to_date(built_eks: Path) -> None:
+def test_committed_build_is_up_to_date(built_full: Path) -> None:
     """solution/ holds its built tree for reviewers; it must be what the manifest builds."""
     from conftest import SOLUTION
 
     stale = []
-    for path in built_eks.rglob("*"):
+    for path in built_full.rglob("*"):
         if path.is_file():
-            rel = path.relative_to(built_eks)
+            rel = path.relative_to(built_full)
             committed = SOLUTION / rel
             if not committed.is_file() or committed.read_bytes() != path.read_bytes():
                 stale.append(rel.as_posix())

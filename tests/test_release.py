@@ -19,13 +19,13 @@ def _sha(path: Path) -> str:
 def test_release_bumps_adds_the_row_keeps_comments_and_the_old_zip(solution_copy: Path) -> None:
     manifest = solution_copy / "solution.yaml"
     before = manifest.read_text(encoding="utf-8")
-    old_zip = solution_copy / "Package" / "3.0.0.zip"
+    old_zip = solution_copy / "Package" / "3.1.0.zip"
     old_zip_sha = _sha(old_zip)
 
     result = CliRunner().invoke(app, ["release", "minor", "-m", "Namespace column.", str(solution_copy),
                                       "--date", "2026-05-01"])
     assert result.exit_code == 0, result.output
-    assert "released 3.0.0 -> 3.1.0" in result.output
+    assert "released 3.1.0 -> 3.2.0" in result.output
 
     after = manifest.read_text(encoding="utf-8")
     # Exactly two edits: the version line and four new lines above the first release entry.
@@ -33,24 +33,24 @@ def test_release_bumps_adds_the_row_keeps_comments_and_the_old_zip(solution_copy
 
     delta = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
              if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert delta == ["-  version: 3.0.0", "+  version: 3.1.0",
-                     "+  - version: 3.1.0", "+    date: 2026-05-01", "+    changes:", "+      - Namespace column."]
+    assert delta == ["-  version: 3.1.0", "+  version: 3.2.0",
+                     "+  - version: 3.2.0", "+    date: 2026-05-01", "+    changes:", "+      - Namespace column."]
     for comment in [line for line in before.splitlines() if line.lstrip().startswith("#")]:
         assert comment in after.splitlines()
 
     data = load_manifest(solution_copy).data
-    assert data["solution"]["version"] == "3.1.0"
-    assert data["release_notes"][0] == {"version": "3.1.0", "date": "2026-05-01", "changes": ["Namespace column."]}
+    assert data["solution"]["version"] == "3.2.0"
+    assert data["release_notes"][0] == {"version": "3.2.0", "date": "2026-05-01", "changes": ["Namespace column."]}
 
     assert _sha(old_zip) == old_zip_sha
-    assert (solution_copy / "Package" / "3.1.0.zip").is_file()
+    assert (solution_copy / "Package" / "3.2.0.zip").is_file()
     notes = (solution_copy / "ReleaseNotes.md").read_text(encoding="utf-8").splitlines()
-    assert notes[2].startswith("| 3.1.0       | 01-05-2026") and notes[2].endswith("| Namespace column. |")
-    assert notes[3].startswith("| 3.0.0 ")
-    assert '"version": "3.1.0"' in (solution_copy / "Package" / "mainTemplate.json").read_text(encoding="utf-8")
+    assert notes[2].startswith("| 3.2.0       | 01-05-2026") and notes[2].endswith("| Namespace column. |")
+    assert notes[3].startswith("| 3.1.0 ")
+    assert '"version": "3.2.0"' in (solution_copy / "Package" / "mainTemplate.json").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("part", "expected"), [("major", "4.0.0"), ("minor", "3.1.0"), ("patch", "3.0.1")])
+@pytest.mark.parametrize(("part", "expected"), [("major", "4.0.0"), ("minor", "3.2.0"), ("patch", "3.1.1")])
 def test_each_part_bumps_semver(part: str, expected: str, solution_copy: Path) -> None:
     from sentinel_pack.release import plan
 
@@ -77,18 +77,18 @@ def test_default_date_is_today(solution_copy: Path) -> None:
 def test_quoted_version_and_flow_entries_are_edited_in_their_style(solution_copy: Path) -> None:
     manifest = solution_copy / "solution.yaml"
     text = manifest.read_text(encoding="utf-8")
-    text = text.replace("  version: 3.0.0\n", '  version: "3.0.0"\n', 1)
+    text = text.replace("  version: 3.1.0\n", '  version: "3.1.0"\n', 1)
     start = text.index("release_notes:\n")
-    text = text[:start] + 'release_notes:\n  - {version: 3.0.0, date: 2026-03-12, changes: ["Initial."]}\n'
+    text = text[:start] + 'release_notes:\n  - {version: 3.1.0, date: 2026-03-12, changes: ["Initial."]}\n'
     manifest.write_text(text, encoding="utf-8")
 
     result = CliRunner().invoke(app, ["release", "patch", "-m", "Second.", str(solution_copy),
                                       "--date", "2026-05-01", "--quiet"])
     assert result.exit_code == 0, result.output
     after = manifest.read_text(encoding="utf-8")
-    assert '  version: "3.0.1"\n' in after
-    assert after.endswith('release_notes:\n  - {version: 3.0.1, date: 2026-05-01, changes: ["Second."]}\n'
-                          '  - {version: 3.0.0, date: 2026-03-12, changes: ["Initial."]}\n')
+    assert '  version: "3.1.1"\n' in after
+    assert after.endswith('release_notes:\n  - {version: 3.1.1, date: 2026-05-01, changes: ["Second."]}\n'
+                          '  - {version: 3.1.0, date: 2026-03-12, changes: ["Initial."]}\n')
 
 
 def test_crlf_manifest_keeps_crlf(solution_copy: Path) -> None:
@@ -98,7 +98,7 @@ def test_crlf_manifest_keeps_crlf(solution_copy: Path) -> None:
                                       "-q"])
     assert result.exit_code == 0, result.output
     raw = manifest.read_bytes()
-    assert b"\r\n  - version: 3.0.1\r\n    date: 2026-05-01\r\n" in raw
+    assert b"\r\n  - version: 3.1.1\r\n    date: 2026-05-01\r\n" in raw
     assert raw.count(b"\n") == raw.count(b"\r\n")
 
 
@@ -129,12 +129,12 @@ def test_missing_manifest_is_exit_2(tmp_path: Path) -> None:
 def test_existing_entry_for_the_new_version_is_refused(solution_copy: Path) -> None:
     manifest = solution_copy / "solution.yaml"
     text = manifest.read_text(encoding="utf-8").replace(
-        "release_notes:\n", "release_notes:\n  - version: 3.0.1\n    date: 2026-04-01\n    changes: [Draft.]\n")
+        "release_notes:\n", "release_notes:\n  - version: 3.1.1\n    date: 2026-04-01\n    changes: [Draft.]\n")
     manifest.write_text(text, encoding="utf-8")
     before = _files(solution_copy)
     result = CliRunner().invoke(app, ["release", "patch", "-m", "x", str(solution_copy)])
     assert result.exit_code == 1
-    assert "release_notes already has an entry for 3.0.1" in result.output
+    assert "release_notes already has an entry for 3.1.1" in result.output
     assert _files(solution_copy) == before
 
 
@@ -142,7 +142,7 @@ def test_release_notes_not_in_block_style_cannot_be_edited_safely(solution_copy:
     manifest = solution_copy / "solution.yaml"
     text = manifest.read_text(encoding="utf-8")
     start = text.index("release_notes:\n")
-    manifest.write_text(text[:start] + "release_notes: [{version: 3.0.0, date: 2026-03-12, changes: [x]}]\n",
+    manifest.write_text(text[:start] + "release_notes: [{version: 3.1.0, date: 2026-03-12, changes: [x]}]\n",
                         encoding="utf-8")
     before = _files(solution_copy)
     result = CliRunner().invoke(app, ["release", "patch", "-m", "x", str(solution_copy)])
@@ -153,8 +153,8 @@ def test_release_notes_not_in_block_style_cannot_be_edited_safely(solution_copy:
 
 
 def test_a_changed_zip_for_the_new_version_aborts_before_any_write(solution_copy: Path) -> None:
-    """Package/3.0.1.zip already released with other content: the manifest must stay as it was."""
-    (solution_copy / "Package" / "3.0.1.zip").write_bytes((solution_copy / "Package" / "3.0.0.zip").read_bytes())
+    """Package/3.1.1.zip already released with other content: the manifest must stay as it was."""
+    (solution_copy / "Package" / "3.1.1.zip").write_bytes((solution_copy / "Package" / "3.1.0.zip").read_bytes())
     before = _files(solution_copy)
     result = CliRunner().invoke(app, ["release", "patch", "-m", "x", str(solution_copy), "--date", "2026-05-01"])
     assert result.exit_code == 1

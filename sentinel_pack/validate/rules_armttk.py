@@ -150,7 +150,7 @@ ID_EXEMPT = frozenset(name.lower() for name in (
     "tenantId", "timezoneId", "vlanId", "workerSizeId",
     # Sentinel content: identifiers of content items, not Azure resource ids
     "contentId", "contentProductId", "packageId", "sourceId", "dataCollectionRuleImmutableId",
-    "alertRuleTemplateName", "templateId",
+    "alertRuleTemplateName", "templateId", "connectorId",
 ))
 ID_FUNCTIONS = ("extensionResourceId", "resourceId", "subscriptionResourceId", "tenantResourceId", "if",
                 "parameters", "reference", "variables", "subscription", "guid")

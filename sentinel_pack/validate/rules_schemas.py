@@ -44,6 +44,8 @@ PROVIDERS = (
     Provider("contentPackages", SI, {None: "#/definitions/PackageProperties"}),
     Provider("contentTemplates", SI, {None: "#/definitions/TemplateProperties"}),
     Provider("alertRules", SI, {"Scheduled": "#/definitions/ScheduledAlertRuleProperties"}),
+    # a template carries the rule's properties plus its own (status, requiredDataConnectors)
+    Provider("alertRuleTemplates", SI, {"Scheduled": "#/definitions/ScheduledAlertRuleProperties"}),
 )
 #: Kinds checked against sentinel-pack's own schema, because the provider schema lacks them.
 OWN_KINDS = {("dataConnectors", "Push"): (store.PUSH, "")}
