@@ -15,6 +15,7 @@ def _load_rules() -> None:
         rules_cloudformation,
         rules_content,
         rules_crossfile,
+        rules_detections,
         rules_package,
         rules_schemas,
     )

@@ -1,0 +1,146 @@
+"""SP802: detection queries read tables and columns that exist.
+
+A rule that names a missing column fails only when Sentinel first runs it, usually in the
+customer's workspace. Known tables: the solution's own table (from its table file or resource)
+and the built-in tables vendored in ``schemas/tables/`` (see PROVENANCE.md there).
+
+The analysis is token-level (``validate/kql.py``): tables are the identifiers in source position
+(a statement's start, after ``let X =``, ``union``, ``join``, an opening parenthesis); columns are
+checked only when every source is one known table, so joins of different tables are not guessed at.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from sentinel_pack.validate.finding import ERROR, rule
+from sentinel_pack.validate.kql import _COMMENTS, _STRINGS, _TOKENS, column_references
+from sentinel_pack.validate.rules_crossfile import _table_columns
+from sentinel_pack.validate.target import Target
+
+Out = Iterator[tuple[str, str, str, str]]
+TABLES_DIR = Path(__file__).resolve().parent.parent / "schemas" / "tables"
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+#: Tabular operators and functions that may start a pipeline without being a table.
+_NOT_TABLES = frozenset({"datatable", "print", "range", "union", "find", "search", "externaldata", "materialize",
+                         "view", "toscalar", "let", "set", "declare", "pattern", "alias", "evaluate",
+                         "true", "false", "null"})
+_JOIN_OPTION_NAMES = frozenset({"kind", "hint", "withsource", "isfuzzy"})
+
+
+@cache
+def builtin_tables() -> dict[str, dict[str, str]]:
+    tables = {}
+    for path in sorted(TABLES_DIR.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        tables[doc["name"]] = {c["name"]: c["type"] for c in doc["columns"]}
+    return tables
+
+
+def source_tables(query: str) -> list[str]:
+    """Identifiers the query reads as tables, in order (let-bound names excluded)."""
+    tokens = _TOKENS.findall(_COMMENTS.sub(" ", _STRINGS.sub(" '' ", query)))
+    defined = {tokens[i + 1] for i in range(len(tokens) - 1) if tokens[i] == "let"}
+    found: list[str] = []
+    expect = True  # at a position where a tabular source may start
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        is_source = expect and _IDENT.match(token) and after != "(" and token.lower() not in _NOT_TABLES
+        if is_source and token not in defined and token not in found:
+            found.append(token)
+        if token == "let" and i + 2 < len(tokens) and tokens[i + 2] == "=":
+            i += 3
+            continue
+        if token.lower() in ("union", "join", "lookup"):
+            i = _skip_options(tokens, i + 1)
+            expect = True
+            continue
+        expect = token == ";" or (token == "(" and expect) or (token == "," and _in_union(tokens, i))
+        i += 1
+    return found
+
+
+def _skip_options(tokens: list[str], index: int) -> int:
+    """Past ``kind=inner``, ``hint.strategy=shuffle``, ``withsource=T``, ``isfuzzy=true``."""
+    while index < len(tokens) and tokens[index].lower() in _JOIN_OPTION_NAMES:
+        k = index + 1
+        while k + 1 < len(tokens) and tokens[k] == ".":
+            k += 2
+        if k < len(tokens) and tokens[k] == "=":
+            index = k + 2
+        else:
+            break
+    return index
+
+
+def _in_union(tokens: list[str], index: int) -> bool:
+    """Whether the comma at ``index`` separates the tables of a union (before its first pipe)."""
+    depth = 0
+    for j in range(index - 1, -1, -1):
+        token = tokens[j]
+        if token == ")":
+            depth += 1
+        elif token == "(":
+            if depth == 0:
+                return False
+            depth -= 1
+        elif depth == 0 and token in ("|", ";"):
+            return False
+        elif depth == 0 and token.lower() == "union":
+            return True
+    return False
+
+
+def _query_line(text: str) -> int | None:
+    match = re.search(r"^query:", text, flags=re.MULTILINE)
+    return text[: match.start()].count("\n") + 1 if match else None
+
+
+def _detections(target: Target) -> Iterator[tuple[str, str, str]]:
+    """(file, text, query) for every analytic rule and hunting query in the target."""
+    import yaml
+
+    for rel in sorted(target.files):
+        folder = rel.split("/", 1)[0].replace(" ", "").lower()
+        if folder not in ("analyticrules", "huntingqueries") or not rel.lower().endswith((".yaml", ".yml")):
+            continue
+        text = target.files[rel].decode("utf-8-sig", errors="replace")
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # SP801 reports it
+        if isinstance(data, dict) and isinstance(data.get("query"), str):
+            yield rel, text, data["query"]
+
+
+@rule("SP802", ERROR, "Detection queries use only tables and columns that exist")
+def detection_tables_and_columns(target: Target) -> Out:
+    tables = dict(builtin_tables())
+    own_name, own_columns = _table_columns(target)
+    if own_name:
+        tables[own_name] = own_columns
+    for rel, text, query in _detections(target):
+        line = _query_line(text)
+        where = f"{rel}:{line}" if line else rel
+        sources = source_tables(query)
+        for name in sources:
+            if name not in tables:
+                close = difflib.get_close_matches(name, tables, n=1)
+                yield where, "query", f"the query reads table '{name}', which is neither the solution's table " \
+                    "nor a known built-in table", f"did you mean '{close[0]}'?" if close else \
+                    f"known tables: {', '.join(sorted(tables))}"
+        if len(sources) != 1 or sources[0] not in tables:
+            continue
+        table = sources[0]
+        columns = tables[table]
+        for name in sorted(column_references(query, table) - columns.keys()):
+            close = difflib.get_close_matches(name, columns, n=1)
+            yield where, "query", f"the query uses '{name}', which table {table} does not have", \
+                f"did you mean '{close[0]}'?" if close else "define it with extend, or use a column of the table"
