@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from sentinel_pack import __version__
-from sentinel_pack.errors import EXIT_USAGE, SentinelPackError
+from sentinel_pack.errors import EXIT_FINDINGS, EXIT_USAGE, SentinelPackError
 
 app = typer.Typer(
     name="sentinel-pack",
@@ -181,6 +181,8 @@ def diff(
         sys.stdout.write(output.markdown(result))
     else:
         output.print_tree(result)
+    if result.problems:
+        raise typer.Exit(EXIT_FINDINGS)
     if check_version and not result.version_ok:
         from sentinel_pack.errors import Problem
 

@@ -36,6 +36,8 @@ class DiffResult:
     new: SideInfo
     artefacts: list[ArtefactDiff]
     unchanged: list[str]
+    #: Errors whatever the bump: a published rule's id changed, a query changed under one version.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> list[Change]:
@@ -102,7 +104,11 @@ def compare(old_side: Side, new_side: Side) -> DiffResult:
         reference = _merged(old, new)
         changes = pair_renames([classify(change, reference, versions) for change in raw])
         diffs.append(ArtefactDiff(name, status, changes))
-    return DiffResult(old_info, new_info, diffs, unchanged)
+    from sentinel_pack.diff import detections
+
+    content = detections.problems(detections.detections_of(old_side.files),
+                                  detections.detections_of(new_side.files))
+    return DiffResult(old_info, new_info, diffs, unchanged, content)
 
 
 def _merged(old: Artefact | None, new: Artefact | None) -> Artefact:
@@ -126,6 +132,7 @@ def as_json(result: DiffResult) -> dict[str, Any]:
         "required_bump": result.required_bump,
         "actual_bump": result.actual_bump,
         "version_ok": result.version_ok,
+        "problems": result.problems,
         "artefacts": [
             {
                 "name": artefact.name,

@@ -76,6 +76,8 @@ def print_tree(result: DiffResult, console: Any = None) -> None:
     console.print(Text(f"{len(result.artefacts)} artefacts changed, {len(result.unchanged)} unchanged: "
                        f"{_counts_text(result.counts())}"))
     console.print(Text.assemble("required bump: ", (result.required_bump, "bold"), f" ({bump_verdict(result)})"))
+    for problem in result.problems:
+        console.print(Text.assemble(("error: ", "bold red"), problem))
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -112,6 +114,7 @@ def markdown(result: DiffResult) -> str:
     out = [f"## sentinel-pack diff: {md_code(old)} → {md_code(new)}", ""]
     mark = "✅" if result.version_ok else "❌"
     out += [f"**Required bump: {result.required_bump}** · {mark} {md_text(bump_verdict(result))}", ""]
+    out += [f"❌ {md_text(problem)}" for problem in result.problems] + ([""] if result.problems else [])
     out += ["| Artefact | " + " | ".join(c.capitalize() for c in CATEGORIES) + " |",
             "|---|" + "---:|" * len(CATEGORIES)]
     for artefact in result.artefacts:

@@ -46,3 +46,13 @@ def bump_between(old: str, new: str) -> str | None:
 
 def at_least(actual: str | None, required: str) -> bool:
     return actual is not None and BUMPS.index(actual) >= BUMPS.index(required)
+
+
+def compare(a: str, b: str) -> int | None:
+    """-1, 0 or 1 for dotted numeric versions of any length (``1`` == ``1.0.0``); None if not numeric."""
+    if not all(re.fullmatch(r"\d+(\.\d+)*", v) for v in (a, b)):
+        return None
+    left, right = ([int(p) for p in v.split(".")] for v in (a, b))
+    width = max(len(left), len(right))
+    left, right = left + [0] * (width - len(left)), right + [0] * (width - len(right))
+    return (left > right) - (left < right)
