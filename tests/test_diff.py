@@ -317,7 +317,7 @@ def test_json_output_shape(eks_300: Path, solution_copy: Path, tmp_path: Path) -
     result = CliRunner().invoke(app, ["diff", str(eks_300), str(new), "-f", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"old", "new", "summary", "required_bump", "actual_bump", "version_ok", "artefacts",
+    assert set(data) == {"old", "new", "summary", "required_bump", "actual_bump", "version_ok", "problems", "artefacts",
                          "unchanged"}
     assert data["old"]["version"] == "3.1.0" and data["new"]["version"] == "3.1.1"
     assert data["summary"] == {"breaking": 0, "feature": 4, "fix": 2, "release": 5}
