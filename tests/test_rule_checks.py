@@ -33,6 +33,7 @@ def test_duration_minutes() -> None:
     ("queryPeriod: 1h", "queryPeriod: soon", "is not a duration", 0),
     ("  - Persistence", "  - Persistance", "unknown tactic 'Persistance'", 0),
     ("  - T1098", "  - 1098", "is not like T1098", 0),
+    ("  - T1098", "  - T1562.008", "T1562.008 (Impair Defenses) belongs to DefenseEvasion; the rule lists none", 0),
     ("      - identifier: Address", "      - identifier: Hostname", "'Hostname' is not an identifier of IP", 0),
     ("severity: Medium", "severity: Urgent", "severity must be one of", 0),
     ("kind: Scheduled\n", "", "missing required field 'kind'", None),

@@ -10,6 +10,7 @@ import re
 import uuid
 from pathlib import Path
 
+from sentinel_pack.content.attack import tactics_of
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.yamlsource import YamlDocument, load_yaml
 
@@ -70,6 +71,14 @@ def check_rule(doc: YamlDocument, hunting: bool = False) -> list[Problem]:
             problems.append(doc.problem(("relevantTechniques", i), f"technique {technique!r} is not like T1098"))
     if data.get("relevantTechniques") and not data.get("tactics"):
         problems.append(doc.problem(("tactics",), "techniques are listed but no tactic"))
+    listed = set(data.get("tactics") or [])
+    for i, technique in enumerate(data.get("relevantTechniques") or []):
+        known = tactics_of(str(technique)) if listed else None
+        if known and not listed & set(known[1]):
+            name, tactics = known
+            problems.append(doc.problem(("relevantTechniques", i),
+                                        f"{technique} ({name}) belongs to {', '.join(tactics)}; the rule lists none",
+                                        "add one of them to tactics, or check the technique id"))
     for i, mapping in enumerate(data.get("entityMappings") or []):
         kind = mapping.get("entityType") if isinstance(mapping, dict) else None
         if kind not in ENTITY_IDENTIFIERS:
