@@ -71,7 +71,7 @@ def check_rule(doc: YamlDocument, hunting: bool = False) -> list[Problem]:
             problems.append(doc.problem(("relevantTechniques", i), f"technique {technique!r} is not like T1098"))
     if data.get("relevantTechniques") and not data.get("tactics"):
         problems.append(doc.problem(("tactics",), "techniques are listed but no tactic"))
-    listed = set(data.get("tactics") or [])
+    listed = set(data.get("tactics") or []) & TACTICS  # misspelt tactics are reported above
     for i, technique in enumerate(data.get("relevantTechniques") or []):
         known = tactics_of(str(technique)) if listed else None
         if known and not listed & set(known[1]):
