@@ -79,3 +79,19 @@ def test_a_rule_version_going_back_is_an_error(released: Path, solution_copy: Pa
     new = _new_build(solution_copy, tmp_path, (RULE, ("version: 1.0.0", "version: 0.9.0")))
     (problem,) = run_diff(released, new).problems
     assert "version went back 1.0.0 → 0.9.0" in problem
+
+
+def test_validate_compares_detections_with_the_last_released_zip(solution_copy: Path) -> None:
+    from sentinel_pack.release import release
+    from sentinel_pack.validate.runner import validate_paths
+
+    _edit(solution_copy, QUERY, ("let Lookback = 7d;", "let Lookback = 30d;"))
+    release(solution_copy, "patch", "Longer lookback.", "2026-12-01")
+    (finding,) = [f for f in validate_paths([solution_copy]) if f.severity == "error"]
+    assert finding.rule == "SP803" and finding.file.endswith("Package/mainTemplate.json")
+    assert finding.message.startswith("compared with Package/3.1.0.zip: hunting query 'EKS API requests")
+    _edit(solution_copy, QUERY, ("version: 1.0.0", "version: 1.1.0"))
+    from sentinel_pack.build import build
+
+    build(solution_copy, force=True)
+    assert [f for f in validate_paths([solution_copy]) if f.severity == "error"] == []

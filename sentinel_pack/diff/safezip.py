@@ -7,6 +7,7 @@ the checks below, and reads are capped so a forged size field cannot inflate mor
 
 from __future__ import annotations
 
+import io
 import re
 import stat
 import zipfile
@@ -98,12 +99,12 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, file
     return b"".join(chunks)
 
 
-def read_zip(path: Path, limits: ZipLimits | None = None) -> dict[str, bytes]:
-    """Member name -> content for a zip that passed every check; nothing touches the disk."""
+def read_zip(path: Path | bytes, limits: ZipLimits | None = None, label: str | None = None) -> dict[str, bytes]:
+    """Member name -> content for a zip (a file, or its bytes) that passed every check; nothing touches the disk."""
     limits = limits or ZipLimits()
-    file = str(path)
+    file = label or ("zip" if isinstance(path, bytes) else str(path))
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path) as archive:
             infos = check_archive(archive, file, limits)
             budget = limits.max_total_bytes
             members: dict[str, bytes] = {}

@@ -144,3 +144,23 @@ def detection_tables_and_columns(target: Target) -> Out:
             close = difflib.get_close_matches(name, columns, n=1)
             yield where, "query", f"the query uses '{name}', which table {table} does not have", \
                 f"did you mean '{close[0]}'?" if close else "define it with extend, or use a column of the table"
+
+
+@rule("SP803", ERROR, "Published detections keep their id, and a changed query raises the rule's version")
+def detections_follow_the_last_release(target: Target) -> Out:
+    """The checks of ``diff`` against the newest older zip in Package/, so a pull request sees them."""
+    from sentinel_pack.diff.detections import detections_of, problems
+    from sentinel_pack.validate.rules_package import _version, older_zips, read_members
+
+    version = _version(target)
+    main_rel, _ = target.package("mainTemplate.json")
+    if version is None or main_rel not in target.files:
+        return
+    for previous in older_zips(target, version)[:1]:
+        members, refused = read_members(target, previous)
+        if refused:
+            continue  # SP501/SP503 report unreadable zips
+        old = detections_of(members)
+        for problem in problems(old, detections_of({main_rel: target.files[main_rel]})):
+            yield main_rel, "", f"compared with {previous}: {problem}", \
+                "published content is matched by id and updated by version"

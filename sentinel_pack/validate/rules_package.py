@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 
 from sentinel_pack.validate.finding import ERROR, rule
@@ -26,6 +24,23 @@ def _zips(target: Target) -> dict[str, tuple[int, ...]]:
     return {rel: tuple(map(int, m.groups())) for rel in target.files if (m := _ZIP.match(rel))}
 
 
+def read_members(target: Target, rel: str) -> tuple[dict[str, bytes], str | None]:
+    """A zip of the target, read with diff's traversal and size-bomb checks; why, when refused."""
+    from sentinel_pack.diff.safezip import read_zip
+    from sentinel_pack.errors import SentinelPackError
+
+    try:
+        return read_zip(target.files[rel], label=rel), None
+    except SentinelPackError as error:
+        return {}, error.problems[0].message
+
+
+def older_zips(target: Target, version: str) -> list[str]:
+    """Zips in Package/ older than ``version``, newest first."""
+    current = tuple(map(int, version.split(".")))
+    return sorted((rel for rel, v in _zips(target).items() if v < current), key=_zips(target).get, reverse=True)
+
+
 @rule("SP501", ERROR, "The version's zip exists and holds exactly the two package files, byte-equal")
 def zip_in_sync(target: Target) -> Out:
     version = _version(target)
@@ -40,8 +55,10 @@ def zip_in_sync(target: Target) -> Out:
             "run 'sentinel-pack build' to write it (the zip name must equal the version)",
         )
         return
-    with zipfile.ZipFile(io.BytesIO(target.files[rel])) as archive:
-        members = {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+    members, refused = read_members(target, rel)
+    if refused:
+        yield rel, "", f"the zip is refused: {refused}", "rebuild the package with 'sentinel-pack build'"
+        return
     if set(members) != PACKAGE_MEMBERS:
         yield (
             rel,
