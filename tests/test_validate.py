@@ -180,6 +180,7 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("zip-extra-member", _rezip(extra={"notes.txt": b"x"}), "SP501"),
     ("zip-missing-member", _rezip(drop="createUiDefinition.json"), "SP501"),
     ("zip-missing", lambda root: (root / "Package/3.0.0.zip").rename(root / "Package/2.9.0.zip"), "SP501"),
+    ("zip-path-traversal", _rezip(extra={"../evil.json": b"{}"}), "SP501"),
     ("release-notes-row", _text_edit("ReleaseNotes.md", "| 3.0.0       |", "| 2.0.0       |"), "SP502"),
     ("older-zip-newer", lambda root: shutil.copy(root / "Package/3.0.0.zip", root / "Package/9.0.0.zip"), "SP503"),
     ("dcr-streams-not-a-list", _json_edit(DCR, lambda d: _set(d["properties"]["dataFlows"][0], ["streams"], "Custom-AWSEKSLogs_CL")), "SP201"),
