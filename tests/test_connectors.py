@@ -307,3 +307,34 @@ def test_init_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
     assert result.exit_code == 1
     assert message in _output(result)
     assert not (tmp_path / "x").exists()
+
+
+# --- analytic rules ---------------------------------------------------------------------------
+
+def test_import_carries_the_analytic_rules_the_data_file_lists(tmp_path: Path) -> None:
+    source = FIXTURES / FOLDERS["s3_builtin"]
+    rule = source / "Analytic rules/ContosoRootConsoleLogin.yaml"  # the Data file says "Analytic Rules/"
+    imported, differences, _ = import_solution(source, tmp_path / "m")
+    assert differences == [] and imported.notes == []
+    assert imported.manifest["analytic_rules"] == ["Analytic rules/ContosoRootConsoleLogin.yaml"]
+    assert (tmp_path / "m/Analytic rules/ContosoRootConsoleLogin.yaml").read_bytes() == rule.read_bytes()
+    build(tmp_path / "m", tmp_path / "out")
+    main = _load(tmp_path / "out/Package/mainTemplate.json")
+    kinds = [r["properties"].get("contentKind") for r in main["resources"] if r["type"].endswith("contentTemplates")]
+    assert kinds.count("AnalyticsRule") == 1
+
+
+def test_a_listed_rule_missing_from_the_folder_is_a_note(upstream_copy: Path, tmp_path: Path) -> None:
+    shutil.rmtree(upstream_copy / "Analytic rules")
+    imported, differences, _ = import_solution(upstream_copy, tmp_path / "m")
+    assert "Analytic Rules: 'Analytic Rules/ContosoRootConsoleLogin.yaml' is listed in the Data file but not " \
+           "in the folder" in imported.notes
+    assert "analytic_rules" not in imported.manifest
+    assert any(d.artefact == "mainTemplate.json" and d.origin == "sentinel-pack" for d in differences)
+
+
+@pytest.fixture
+def upstream_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "Contoso CloudTrail"
+    shutil.copytree(FIXTURES / FOLDERS["s3_builtin"], dest)
+    return dest

@@ -81,3 +81,16 @@ def connector_resources(root: Path) -> list[Resource]:
             if isinstance(item, dict):
                 resources.append(Resource(path, index if isinstance(doc, list) else None, item))
     return resources
+
+
+def find_relative(root: Path, relative: str) -> Path | None:
+    """``relative`` (as a Data file writes it: any case, either slash) inside ``root``, if there."""
+    here = root
+    for part in relative.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        found = find_child(here, part) if part != ".." else None
+        if found is None:
+            return None
+        here = found
+    return here if here.is_file() else None

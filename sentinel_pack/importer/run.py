@@ -18,7 +18,7 @@ import yaml
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.importer import cloudformation as cfn
 from sentinel_pack.importer.discover import ConnectorSet, discover
-from sentinel_pack.importer.layout import connector_resources, find_child, find_data_file, read_json
+from sentinel_pack.importer.layout import connector_resources, find_child, find_data_file, find_relative, read_json
 from sentinel_pack.importer.manifest_from import (
     Imported,
     connector_section,
@@ -52,8 +52,10 @@ def read_solution(source: Path) -> tuple[Imported, ConnectorSet]:
         "dcr": dcr_section(connector, table),
         "connector": connector_section(connector),
         "poller": poller_section(connector),
-        "release_notes": release_notes_section(source, version, solution["first_publish_date"], imported.notes),
     }
+    _import_detections(source, data, imported)
+    imported.manifest["release_notes"] = release_notes_section(source, version, solution["first_publish_date"],
+                                                               imported.notes)
     _recognise_cloudformation(imported)
     return imported, connector
 
@@ -91,6 +93,30 @@ def _recognise_cloudformation(imported: Imported) -> None:
         label["cloudformation"] = key
         label["original_value"] = label.pop("value")
     imported.files.update({path: code.encode("utf-8") for path, code in files.items()})
+
+
+#: Data file key -> manifest key, for the content sentinel-pack packages besides the connector.
+DETECTION_KEYS = {"Analytic Rules": "analytic_rules", "Hunting Queries": "hunting_queries"}
+
+
+def _import_detections(source: Path, data: dict[str, Any], imported: Imported) -> None:
+    """Rule files the Data file lists: copied as they are, listed in the manifest."""
+    for data_key, manifest_key in DETECTION_KEYS.items():
+        listed = [str(p) for p in data.get(data_key) or []]
+        paths = []
+        for relative in listed:
+            found = find_relative(source, relative)
+            if found is None:
+                imported.notes.append(f"{data_key}: '{relative}' is listed in the Data file but not in the folder")
+                continue
+            rel = found.relative_to(source).as_posix()
+            imported.files[rel] = found.read_bytes()
+            paths.append(rel)
+        if paths:
+            imported.manifest[manifest_key] = paths
+    others = sorted(k for k in data if k in ("Workbooks", "Playbooks", "Parsers", "Watchlists") and data[k])
+    for key in others:
+        imported.notes.append(f"{key}: not packaged by sentinel-pack yet; left out of the manifest")
 
 
 def to_yaml(manifest: dict[str, Any]) -> str:
