@@ -22,6 +22,11 @@ INSTALL_TIME = {
     "dataCollectionEndpointId": "[variables('dataCollectionEndpointId1')]",
 }
 
+def install_time(n: int) -> dict[str, str]:
+    """INSTALL_TIME for the package's connector number ``n`` (its variables carry the number)."""
+    return {**INSTALL_TIME, "dataCollectionEndpointId": f"[variables('dataCollectionEndpointId{n}')]"}
+
+
 #: Placeholders of the poller: resolved when the user connects, from the content template's
 #: own parameters, hence the ``[[`` escape.
 CONNECT_TIME = {

@@ -61,50 +61,12 @@ def render_solution(manifest: Manifest) -> Rendered:
     renderer = Renderer(override)
     files = context["files"]
     documents: dict[str, Any] = {}
-
-    cloudformation: dict[str, str] = {}
-    if context.get("aws") is not None:
-        cfn_templates = {
-            "oidc": ("cloudformation/oidc_provider.json.j2", "OIDC_Web_Identity_Provider.json"),
-            "resources": ("cloudformation/resources.json.j2",
-                          f"{context['solution']['name'].replace(' ', '_')}_Resources_Deployment.json"),
-        }
-        for key, (template, filename) in cfn_templates.items():
-            doc = renderer.render_json(template, context)
-            documents[f"{CLOUDFORMATION}/{filename}"] = doc
-            cloudformation[key] = jsonfmt.dumps(doc, trailing_newline=False)
-    context["cloudformation"] = cloudformation
-
-    connector_files = {
-        "definition": "connector/ConnectorDefinition.json.j2",
-        "dcr": "connector/DCR.json.j2",
-        "poller": POLLER_TEMPLATES[context["poller"]["kind"]],
-        "table": "connector/Table.json.j2",
-    }
-    if context["table"]["builtin"]:
-        del connector_files["table"]  # Log Analytics owns a built-in table's schema
-    parsed: dict[str, Any] = {}
-    for key, template in connector_files.items():
-        parsed[key] = renderer.render_json(template, context)
-        documents[f"{DATA_CONNECTORS}/{files[key]}"] = parsed[key]
-
-    definition_file = f"{DATA_CONNECTORS}/{files['definition']}"
-    ui = parsed["definition"]["properties"]["connectorUiConfig"]
-    unknown = arm.placeholders(ui) - arm.UI_RUNTIME
-    if unknown:
-        raise SentinelPackError(Problem(
-            f"placeholder {{{{{sorted(unknown)[0]}}}}} in the connector UI is never filled in",
-            file=definition_file, hint="Sentinel fills only {{graphQueriesTableName}} in the connector UI"))
-    context["arm"] = {
-        "connector_ui": ui,
-        "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.INSTALL_TIME,
-                                      f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
-        "table_properties": arm.resolve(parsed["table"]["properties"], arm.INSTALL_TIME,
-                                        f"{DATA_CONNECTORS}/{files['table']}", "properties")
-        if "table" in parsed else None,
-        "poller_properties": arm.resolve(parsed["poller"]["properties"], arm.CONNECT_TIME,
-                                         f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
-    }
+    several = len(context["connectors"]) > 1
+    for connector in context["connectors"]:
+        # A connector's files are rendered with its own sections in place of the first connector's.
+        scope = {**context, **connector}
+        connector["arm"], connector["cloudformation"] = _render_connector(renderer, scope, documents, several)
+    context.update(arm=context["connectors"][0]["arm"], cloudformation=context["connectors"][0]["cloudformation"])
 
     documents[f"Data/{files['data']}"] = renderer.render_json("solution/Solution.json.j2", context)
     documents["SolutionMetadata.json"] = renderer.render_json("solution/SolutionMetadata.json.j2", context)
@@ -126,6 +88,59 @@ def render_solution(manifest: Manifest) -> Rendered:
     }
     out[zip_name] = deterministic_zip(members, source_date_epoch(context["release_date"]))
     return Rendered(manifest=manifest, context=context, files=out, documents=documents, zip_name=zip_name)
+
+
+
+def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str, Any],
+                      several: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """One connector's source files into ``documents``; returns what the package templates embed."""
+    files = scope["files"]
+    cloudformation: dict[str, str] = {}
+    if scope.get("aws") is not None:
+        # One connector keeps upstream's names; with several, each stack is named after its connector.
+        stem = scope["connector"]["file_prefix"] if several else scope["solution"]["name"].replace(" ", "_")
+        cfn_templates = {
+            "oidc": ("cloudformation/oidc_provider.json.j2",
+                     f"{stem}_OIDC_Web_Identity_Provider.json" if several else "OIDC_Web_Identity_Provider.json"),
+            "resources": ("cloudformation/resources.json.j2", f"{stem}_Resources_Deployment.json"),
+        }
+        for key, (template, filename) in cfn_templates.items():
+            doc = renderer.render_json(template, scope)
+            documents[f"{CLOUDFORMATION}/{filename}"] = doc
+            cloudformation[key] = jsonfmt.dumps(doc, trailing_newline=False)
+    scope["cloudformation"] = cloudformation
+
+    connector_files = {
+        "definition": "connector/ConnectorDefinition.json.j2",
+        "dcr": "connector/DCR.json.j2",
+        "poller": POLLER_TEMPLATES[scope["poller"]["kind"]],
+        "table": "connector/Table.json.j2",
+    }
+    if scope["table"]["builtin"]:
+        del connector_files["table"]  # Log Analytics owns a built-in table's schema
+    parsed: dict[str, Any] = {}
+    for key, template in connector_files.items():
+        parsed[key] = renderer.render_json(template, scope)
+        documents[f"{DATA_CONNECTORS}/{files[key]}"] = parsed[key]
+
+    definition_file = f"{DATA_CONNECTORS}/{files['definition']}"
+    ui = parsed["definition"]["properties"]["connectorUiConfig"]
+    unknown = arm.placeholders(ui) - arm.UI_RUNTIME
+    if unknown:
+        raise SentinelPackError(Problem(
+            f"placeholder {{{{{sorted(unknown)[0]}}}}} in the connector UI is never filled in",
+            file=definition_file, hint="Sentinel fills only {{graphQueriesTableName}} in the connector UI"))
+    packaged = {
+        "connector_ui": ui,
+        "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.install_time(scope["n"]),
+                                      f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
+        "table_properties": arm.resolve(parsed["table"]["properties"], arm.install_time(scope["n"]),
+                                        f"{DATA_CONNECTORS}/{files['table']}", "properties")
+        if "table" in parsed else None,
+        "poller_properties": arm.resolve(parsed["poller"]["properties"], arm.CONNECT_TIME,
+                                         f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
+    }
+    return packaged, cloudformation
 
 
 def check_rendered(rendered: Rendered, label: str) -> None:

@@ -155,6 +155,46 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+#: The sections of one connector: top-level in a single-connector manifest, or items of 'connectors'.
+CONNECTOR_KEYS = ("table", "dcr", "connector", "poller", "aws")
+
+
+def connector_items(data: dict[str, Any]) -> list[tuple[PathKey, dict[str, Any]]]:
+    """(path prefix, sections) of every connector; the dicts are the manifest's own."""
+    if "connectors" in data:
+        return [(("connectors", index), item) for index, item in enumerate(data["connectors"])]
+    return [((), {key: data[key] for key in CONNECTOR_KEYS if key in data})]
+
+
+class _Scoped:
+    """The manifest document seen from one connector item: paths are prefixed with its place."""
+
+    def __init__(self, doc: YamlDocument, prefix: PathKey) -> None:
+        self.doc, self.prefix = doc, prefix
+
+    def problem(self, path: PathKey, message: str, hint: str | None = None) -> Problem:
+        return self.doc.problem((*self.prefix, *path), message, hint=hint)
+
+
+def _unique_across_connectors(doc: YamlDocument, items: list[tuple[PathKey, dict[str, Any]]]) -> list[Problem]:
+    """Connector ids, file prefixes, tables and poller names name one connector each."""
+    problems = []
+    for what, path in ((("connector id", ("connector", "id")), ("file_prefix", ("connector", "file_prefix")),
+                        ("table", ("table", "name")), ("poller name", ("poller", "name")))):
+        seen: dict[str, PathKey] = {}
+        for prefix, item in items:
+            value: Any = item
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is None or (what == "table" and item["table"].get("builtin")):
+                continue  # several connectors may feed one built-in table
+            if value in seen:
+                problems.append(doc.problem((*prefix, *path), f"{what} '{value}' is already used by another connector",
+                                            hint="each connector of a solution needs its own"))
+            seen.setdefault(value, prefix)
+    return problems
+
+
 def reference_problems(manifest: Manifest) -> list[Problem]:
     """What the schema cannot say: files that must exist inside the folder, names that must match."""
     data, doc = manifest.data, manifest.doc
@@ -172,16 +212,26 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
 
     if "templates_dir" in data:
         check_path(("templates_dir",), data["templates_dir"], want_dir=True)
-    pipeline = data.get("aws", {}).get("eks_audit_pipeline")
-    if pipeline:
-        check_path(("aws", "eks_audit_pipeline", "lambda_code"), pipeline["lambda_code"], want_dir=False)
+    single = [key for key in CONNECTOR_KEYS if key in data]
+    if "connectors" in data and single:
+        problems.append(doc.problem((single[0],), f"'{single[0]}' beside 'connectors'",
+                                    hint="move it into an item of 'connectors', or drop 'connectors'"))
+        return problems
+    items = connector_items(data)
+    for prefix, item in items:
+        pipeline = item.get("aws", {}).get("eks_audit_pipeline")
+        if pipeline:
+            check_path((*prefix, "aws", "eks_audit_pipeline", "lambda_code"), pipeline["lambda_code"], want_dir=False)
 
     for key in ("analytic_rules", "hunting_queries"):
         for index, relative in enumerate(data.get(key) or []):
             check_path((key, index), relative, want_dir=False)
 
-    problems.extend(_table_problems(doc, data))
-    problems.extend(_connector_problems(doc, data))
+    for prefix, item in items:
+        scoped = _Scoped(doc, prefix)
+        problems.extend(_table_problems(scoped, item))
+        problems.extend(_connector_problems(scoped, item))
+    problems.extend(_unique_across_connectors(doc, items))
 
     versions: dict[str, int] = {}
     for index, entry in enumerate(data["release_notes"]):
@@ -197,7 +247,7 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
     return problems
 
 
-def _duplicate_columns(doc: YamlDocument, columns: list[dict[str, Any]], where: PathKey) -> list[Problem]:
+def _duplicate_columns(doc: YamlDocument | _Scoped, columns: list[dict[str, Any]], where: PathKey) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for index, column in enumerate(columns):
@@ -210,7 +260,7 @@ def _duplicate_columns(doc: YamlDocument, columns: list[dict[str, Any]], where: 
     return problems
 
 
-def _table_problems(doc: YamlDocument, data: dict[str, Any]) -> list[Problem]:
+def _table_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[Problem]:
     """A custom table declares its schema; a built-in one must not, and the DCR declares its input."""
     table, dcr = data["table"], data["dcr"]
     problems: list[Problem] = []
@@ -235,7 +285,7 @@ def _table_problems(doc: YamlDocument, data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _connector_problems(doc: YamlDocument, data: dict[str, Any]) -> list[Problem]:
+def _connector_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[Problem]:
     """Names the poller takes from the connector UI must exist there, and fit the poller kind."""
     from sentinel_pack import restapi
 

@@ -34,8 +34,11 @@ _LEARN_MORE = ("[Learn more about Microsoft Sentinel](https://aka.ms/azuresentin
 
 
 def build_context(manifest: Manifest) -> dict[str, Any]:
+    from sentinel_pack.manifest import connector_items
+
     data = copy.deepcopy(manifest.data)
-    solution, table, connector = data["solution"], data["table"], data["connector"]
+    solution = data["solution"]
+    items = [item for _, item in connector_items(data)]
 
     solution["solution_id"] = f"{solution['publisher_id']}.{solution['offer_id']}"
     solution["compact_name"] = solution["name"].replace(" ", "")
@@ -57,12 +60,28 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     hunting = detections.context(detections.load(manifest, "hunting_queries"), hunting=True)
     data["analytic_rules"], data["hunting_queries"] = rules, hunting
     counts = ", ".join(f"**{label}:** {count}" for label, count in (
-        ("Data Connectors", 1), ("Analytic Rules", len(rules)), ("Hunting Queries", len(hunting))) if count)
+        ("Data Connectors", len(items)), ("Analytic Rules", len(rules)), ("Hunting Queries", len(hunting))) if count)
     body = [_NOTE.format(release_notes_url=solution["release_notes_url"]), solution["description"], counts, _LEARN_MORE]
     solution["install_markdown"] = "\n\n".join([solution["logo_img"], *body])
     solution["description_html"] = markdown.to_html("\n\n".join(body))
 
-    _table_and_streams(table, data["dcr"])
+    data["connectors"] = [_connector(item, solution, manifest, n) for n, item in enumerate(items, start=1)]
+    # The templates of one connector's files read these names; the package templates loop over all.
+    data.update({key: data["connectors"][0][key] for key in ("table", "dcr", "connector", "poller", "aws", "files")})
+
+    notes = []
+    for entry in sorted(data["release_notes"], key=lambda e: _version_key(e["version"]), reverse=True):
+        year, month, day = entry["date"].split("-")
+        notes.append({**entry, "date_dmy": f"{day}-{month}-{year}"})
+    data["release_notes"] = notes
+    data["release_date"] = next(e["date"] for e in notes if e["version"] == solution["version"])
+    return data
+
+
+def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifest, n: int) -> dict[str, Any]:
+    """One connector's table, DCR, definition, poller and AWS stack, with derived values; ``n`` numbers it."""
+    table, connector = item["table"], item["connector"]
+    _table_and_streams(table, item["dcr"])
 
     connector.setdefault("preview", False)
     connector["version"] = solution["version"]
@@ -108,7 +127,7 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
         "data": f"Solution_{solution['compact_name']}.json",
     }
 
-    poller = data["poller"]
+    poller = item["poller"]
     if poller["kind"] == "AmazonWebServicesS3":
         poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
         poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
@@ -118,7 +137,7 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     else:
         poller["api"] = _restapi(poller)
 
-    aws = data.get("aws")
+    aws = item.get("aws")
     if aws is not None:
         aws["oidc"].setdefault("description", "This Stack creates an Open ID Connect (OIDC) web identity provider.")
         aws.setdefault("stack_description", f"Microsoft Sentinel {solution['name']} data collection: "
@@ -132,14 +151,8 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
         else:
             aws["eks_audit_pipeline"] = None
 
-    notes = []
-    for entry in sorted(data["release_notes"], key=lambda e: _version_key(e["version"]), reverse=True):
-        year, month, day = entry["date"].split("-")
-        notes.append({**entry, "date_dmy": f"{day}-{month}-{year}"})
-    data["release_notes"] = notes
-    data["release_date"] = next(e["date"] for e in notes if e["version"] == solution["version"])
-    data["files"] = files
-    return data
+    return {"n": n, "table": table, "dcr": item["dcr"], "connector": connector, "poller": poller,
+            "aws": aws, "files": files}
 
 
 def _table_and_streams(table: dict[str, Any], dcr: dict[str, Any]) -> None:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from sentinel_pack.validate.finding import ERROR, rule
 from sentinel_pack.validate.kql import _COMMENTS, _STRINGS, _TOKENS, column_references
-from sentinel_pack.validate.rules_crossfile import _table_columns
 from sentinel_pack.validate.target import Target
 
 Out = Iterator[tuple[str, str, str, str]]
@@ -123,9 +122,9 @@ def _detections(target: Target) -> Iterator[tuple[str, str, str]]:
 @rule("SP802", ERROR, "Detection queries use only tables and columns that exist")
 def detection_tables_and_columns(target: Target) -> Out:
     tables = dict(builtin_tables())
-    own_name, own_columns = _table_columns(target)
-    if own_name:
-        tables[own_name] = own_columns
+    for _rel, table in target.resources("/tables"):  # every connector's own table
+        columns = (table.get("properties") or {}).get("schema", {}).get("columns") or []
+        tables[str(table.get("name"))] = {c.get("name"): c.get("type") for c in columns if isinstance(c, dict)}
     for rel, text, query in _detections(target):
         line = _query_line(text)
         where = f"{rel}:{line}" if line else rel

@@ -51,6 +51,21 @@ class Target:
         found = self.resources(type_suffix)
         return found[0] if found else (None, None)
 
+    def connector_views(self) -> list[Target]:
+        """One view per connector (definition, poller, DCR, table), sharing every other file.
+
+        Cross-file rules compare the files of one connector; with several connectors in a
+        solution they run once per view. Files are grouped by content: the poller names its
+        definition, sends to a stream a DCR declares, and the DCR writes the table.
+        """
+        groups = _connector_groups(self)
+        if len(groups) <= 1:
+            return [self]
+        grouped = set().union(*groups)
+        shared = {rel: data for rel, data in self.files.items() if rel not in grouped}
+        return [Target(self.label, {**shared, **{rel: self.files[rel] for rel in sorted(group)}},
+                       self.manifest_problems, self.stale, dict(self._json)) for group in groups]
+
     def package(self, name: str) -> tuple[str, Any]:
         rel = next((r for r in self.files if r.lower() == f"package/{name.lower()}"), f"Package/{name}")
         return rel, (self.json(rel) if rel in self.files else None)
@@ -98,6 +113,45 @@ class Target:
                     if isinstance(doc, dict):
                         found.append((rel, where, value, doc))
         return found
+
+
+def _connector_groups(target: Target) -> list[set[str]]:
+    """Files of each connector; empty when a connector file holds several resources."""
+    kinds: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for suffix in ("dataConnectorDefinitions", "/dataConnectors", "dataCollectionRules", "/tables"):
+        found = target.resources(suffix)
+        if len({rel for rel, _ in found}) != len(found):
+            return []
+        kinds[suffix] = found
+    groups: list[set[str]] = []
+    for def_rel, definition in kinds["dataConnectorDefinitions"]:
+        ids = {definition.get("name"), ((definition.get("properties") or {}).get("connectorUiConfig") or {}).get("id")}
+        group = {def_rel}
+        for poller_rel, poller in kinds["/dataConnectors"]:
+            properties = poller.get("properties") or {}
+            if properties.get("connectorDefinitionName") not in ids:
+                continue
+            group.add(poller_rel)
+            stream = (properties.get("dcrConfig") or {}).get("streamName")
+            for dcr_rel, dcr in kinds["dataCollectionRules"]:
+                dcr_properties = dcr.get("properties") or {}
+                if stream not in (dcr_properties.get("streamDeclarations") or {}):
+                    continue
+                group.add(dcr_rel)
+                flows = dcr_properties.get("dataFlows") or []
+                outputs = {str(f.get("outputStream", "")).split("-", 1)[-1] for f in flows}
+                group.update(rel for rel, table in kinds["/tables"] if table.get("name") in outputs)
+        groups.append(group)
+    # A file the links do not reach (a broken stream name, say) goes with the connector whose
+    # definition shares its file-name prefix, so its own view reports the break.
+    placed = set().union(*groups) if groups else set()
+    for found in kinds.values():
+        for rel, _ in found:
+            prefix = rel.rsplit("/", 1)[-1].split("_", 1)[0]
+            home = [g for g in groups if any(r.rsplit("/", 1)[-1].startswith(f"{prefix}_") for r in g)]
+            if rel not in placed and len(home) == 1:
+                home[0].add(rel)
+    return groups
 
 
 def _package_resources(template: Any, path: str) -> list[tuple[str, dict[str, Any]]]:
