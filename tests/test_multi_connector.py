@@ -129,3 +129,21 @@ def test_detections_may_read_any_connector_table(tmp_path: Path) -> None:
     (folder / "solution.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
     build(folder, tmp_path / "out")
     assert validate_paths([tmp_path / "out"], select=["SP802"]) == []
+
+
+def test_import_reads_every_connector_the_data_file_names(built: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from sentinel_pack.importer.compare import equivalent
+    from sentinel_pack.importer.run import import_solution
+
+    upstream = tmp_path / "Two Connectors"
+    shutil.copytree(built, upstream)
+    imported, differences, _ = import_solution(upstream, tmp_path / "m")
+    assert differences == [] and imported.notes == []
+    items = imported.manifest["connectors"]
+    assert [i["poller"]["kind"] for i in items] == ["AmazonWebServicesS3", "RestApiPoller"]
+    assert "aws" in items[0] and "table" not in imported.manifest
+    build(tmp_path / "m", tmp_path / "rebuilt")
+    for name in ("mainTemplate.json", "createUiDefinition.json"):
+        assert equivalent(_load(tmp_path / "rebuilt/Package" / name)) == equivalent(_load(built / "Package" / name))

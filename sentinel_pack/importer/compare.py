@@ -33,32 +33,50 @@ def equivalent(doc: Any) -> Any:
     return _DCE_RESOURCE_ID if doc == _DCE_CONCAT else doc
 
 
-def _source_documents(connector: ConnectorSet) -> dict[str, Any]:
-    """Resource type suffix -> the ``properties`` the package should hold for it."""
+def _source_documents(connectors: list[ConnectorSet]) -> dict[str, list[tuple[str, Any]]]:
+    """Resource type suffix -> (identity, the ``properties`` the package should hold) per connector."""
     def resolved(body: dict[str, Any], mapping: dict[str, str]) -> Any:
         try:
             return arm.resolve(body.get("properties", {}), mapping, "")
         except Exception:  # an unknown placeholder: compare as written
             return body.get("properties", {})
 
-    docs = {
-        "dataconnectordefinitions": connector.definition.body.get("properties", {}),
-        "datacollectionrules": resolved(connector.dcr.body, arm.INSTALL_TIME),
-        "dataconnectors": resolved(connector.poller.body, arm.CONNECT_TIME),
-    }
-    if connector.table is not None:
-        docs["tables"] = resolved(connector.table.body, arm.INSTALL_TIME)
+    docs: dict[str, list[tuple[str, Any]]] = {}
+    for n, connector in enumerate(connectors, start=1):
+        found = {
+            "dataconnectordefinitions": (connector.id, connector.definition.body.get("properties", {})),
+            "datacollectionrules": (str(connector.dcr.body.get("name")),
+                                    resolved(connector.dcr.body, arm.install_time(n))),
+            "dataconnectors": (connector.id, resolved(connector.poller.body, arm.CONNECT_TIME)),
+        }
+        if connector.table is not None:
+            found["tables"] = (str(connector.table.body.get("name")),
+                               resolved(connector.table.body, arm.install_time(n)))
+        for kind, entry in found.items():
+            docs.setdefault(kind, []).append(entry)
     return docs
 
 
-def _source_value(package: Any, path: list[Any], sources: dict[str, Any]) -> Any:
+def _identity(kind: str, node: dict[str, Any]) -> str:
+    """What names a connector resource in the package, to find its source among several connectors."""
+    properties = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+    if kind == "dataconnectordefinitions":
+        return str((properties.get("connectorUiConfig") or {}).get("id"))
+    if kind == "dataconnectors":
+        return str(properties.get("connectorDefinitionName"))
+    return str(node.get("name"))
+
+
+def _source_value(package: Any, path: list[Any], sources: dict[str, list[tuple[str, Any]]]) -> Any:
     """Follow ``path`` in the package; inside a connector resource's properties, switch to its source."""
     node = package
     for i, key in enumerate(path):
         if isinstance(node, dict) and key == "properties" and isinstance(node.get("type"), str):
             kind = node["type"].rsplit("/", 1)[-1].lower()
-            if kind in sources:
-                value = sources[kind]
+            candidates = sources.get(kind, [])
+            matching = [doc for ident, doc in candidates if ident == _identity(kind, node)]
+            if matching or len(candidates) == 1:
+                value = (matching or [candidates[0][1]])[0]
                 for rest in path[i + 1:]:
                     try:
                         value = value[rest]
@@ -72,12 +90,12 @@ def _source_value(package: Any, path: list[Any], sources: dict[str, Any]) -> Any
     return _MISSING
 
 
-def compare_packages(source, connector: ConnectorSet, rendered) -> list[Difference]:
+def compare_packages(source, connectors: list[ConnectorSet], rendered) -> list[Difference]:
     from deepdiff import DeepDiff
     from deepdiff.helper import notpresent
 
     originals = original_package(source)
-    sources = _source_documents(connector)
+    sources = _source_documents(connectors)
     differences: list[Difference] = []
     for name, original in originals.items():
         original, rebuilt = equivalent(original), equivalent(rendered.documents[f"Package/{name}"])

@@ -40,30 +40,39 @@ def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def discover(root: Path, resources: list[Resource], named_in_data_file: list[str]) -> ConnectorSet:
+def discover(root: Path, resources: list[Resource], named_in_data_file: list[str]) -> list[ConnectorSet]:
+    """Every connector the Data file names (all of them: a solution may carry several)."""
     definitions = [r for r in resources if _is(r, "dataConnectorDefinitions")]
     if not definitions:
         raise SentinelPackError(Problem("no CCF connector definition (type dataConnectorDefinitions) found",
                                         file=str(root / "Data Connectors")))
     notes: list[str] = []
-    wanted = {n.replace("\\", "/").replace(" ", "").lower() for n in named_in_data_file}
-    named = [d for d in definitions if _rel(root, d.file).replace(" ", "").lower() in wanted]
-    if named:
-        chosen = named[0]
-    elif len(definitions) == 1:
-        chosen = definitions[0]
+    wanted = [n.replace("\\", "/").replace(" ", "").lower() for n in named_in_data_file]
+    by_path = {_rel(root, d.file).replace(" ", "").lower(): d for d in definitions}
+    chosen: list[Resource] = []
+    for resource in (by_path[w] for w in wanted if w in by_path):
+        if all(resource is not c for c in chosen):
+            chosen.append(resource)
+    if not chosen and len(definitions) == 1:
+        chosen = [definitions[0]]
         if named_in_data_file:
             notes.append(f"the Data file names {', '.join(named_in_data_file)}, which holds no connector "
-                         f"definition; using {_rel(root, chosen.file)} (original inconsistency)")
-    else:
+                         f"definition; using {_rel(root, chosen[0].file)} (original inconsistency)")
+    elif not chosen:
         listed = ", ".join(_rel(root, d.file) for d in definitions)
         raise SentinelPackError(Problem(
             f"several connector definitions and the Data file names none of them: {listed}",
             file=str(root), hint="list the connector to import under 'Data Connectors' in Data/Solution_*.json"))
     for other in definitions:
-        if other is not chosen:
+        if all(other is not c for c in chosen):
             notes.append(f"ignored connector definition {definition_id(other)} in {_rel(root, other.file)}")
+    sets = [_complete(root, resources, definition, []) for definition in chosen]
+    sets[0].notes[:0] = notes
+    return sets
 
+
+def _complete(root: Path, resources: list[Resource], chosen: Resource, notes: list[str]) -> ConnectorSet:
+    """The poller, DCR and table that belong to one definition."""
     connector_id = definition_id(chosen)
     pollers = [r for r in resources if _is(r, "/dataConnectors")
                and r.body.get("properties", {}).get("connectorDefinitionName") == connector_id]

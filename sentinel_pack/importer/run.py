@@ -34,41 +34,49 @@ HEADER = ("# sentinel-pack manifest, written by 'sentinel-pack import'.\n"
           "# Edit this file, then run 'sentinel-pack build' to regenerate the solution's files.\n")
 
 
-def read_solution(source: Path) -> tuple[Imported, ConnectorSet]:
+def read_solution(source: Path) -> tuple[Imported, list[ConnectorSet]]:
     data_file = find_data_file(source)
     if data_file is None:
         raise SentinelPackError(Problem("no Data/Solution_*.json file", file=str(source),
                                         hint="import expects the Azure-Sentinel solution layout"))
     data = read_json(data_file)
     version = str(data.get("Version", ""))
-    connector = discover(source, connector_resources(source), list(data.get("Data Connectors", [])))
+    connectors = discover(source, connector_resources(source), list(data.get("Data Connectors", [])))
     solution = solution_section(source, data, version)
-    imported = Imported(manifest={}, notes=list(connector.notes))
-    table = table_section(connector)
-    imported.manifest = {
-        "manifest_version": 1,
-        "solution": solution,
-        "table": table,
-        "dcr": dcr_section(connector, table),
-        "connector": connector_section(connector),
-        "poller": poller_section(connector),
-    }
+    imported = Imported(manifest={}, notes=[note for c in connectors for note in c.notes])
+    items = []
+    for connector in connectors:
+        table = table_section(connector)
+        items.append({"table": table, "dcr": dcr_section(connector, table), "connector": connector_section(connector),
+                      "poller": poller_section(connector)})
+    imported.manifest = {"manifest_version": 1, "solution": solution}
+    if len(items) == 1:
+        imported.manifest.update(items[0])
+    else:
+        imported.manifest["connectors"] = items
+    for item in items:
+        _recognise_cloudformation(imported, item)
+    if len(items) == 1 and "aws" in items[0]:
+        imported.manifest["aws"] = items[0]["aws"]
     _import_detections(source, data, imported)
     imported.manifest["release_notes"] = release_notes_section(source, version, solution["first_publish_date"],
                                                                imported.notes)
-    _recognise_cloudformation(imported)
-    return imported, connector
+    return imported, connectors
 
 
-def _labels(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    return [i for step in manifest["connector"]["instruction_steps"] for i in step["instructions"]
+def _items(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return manifest.get("connectors", [manifest])
+
+
+def _labels(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for step in item["connector"]["instruction_steps"] for i in step["instructions"]
             if i["type"] == "CopyableLabel"]
 
 
-def _recognise_cloudformation(imported: Imported) -> None:
+def _recognise_cloudformation(imported: Imported, item: dict[str, Any]) -> None:
     found: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     files: dict[str, str] = {}
-    for label in _labels(imported.manifest):
+    for label in _labels(item):
         template = cfn.parse_template(label.get("value", ""))
         if template is None:
             continue
@@ -88,7 +96,7 @@ def _recognise_cloudformation(imported: Imported) -> None:
         imported.notes.append("the role trusts a different OIDC issuer than Template 1 creates; "
                               "both templates kept as written (original inconsistency)")
         return
-    imported.manifest["aws"] = {"oidc": oidc, **resources}
+    item["aws"] = {"oidc": oidc, **resources}
     for key, (label, _) in found.items():
         label["cloudformation"] = key
         label["original_value"] = label.pop("value")
@@ -144,18 +152,21 @@ def _render(manifest: dict[str, Any], files: dict[str, bytes], folder: Path):
 
 def finalise(imported: Imported, workdir: Path):
     """Render once; embedded templates that do not come back byte-identical stay literal."""
-    labels = [lab for lab in _labels(imported.manifest) if "original_value" in lab]
+    items = _items(imported.manifest)
+    labels = [lab for item in items for lab in _labels(item) if "original_value" in lab]
     originals = {id(lab): lab.pop("original_value") for lab in labels}
     rendered = _render(imported.manifest, imported.files, workdir)
     if labels:
-        ui = rendered.documents[next(k for k in rendered.documents if k.endswith("_ConnectorDefinition.json"))]
-        built = [i["parameters"]["value"] for s in ui["properties"]["connectorUiConfig"]["instructionSteps"]
+        built = [i["parameters"]["value"] for name, doc in rendered.documents.items()
+                 if name.endswith("_ConnectorDefinition.json")
+                 for s in doc["properties"]["connectorUiConfig"]["instructionSteps"]
                  for i in s["instructions"] if i["type"] == "CopyableLabel" and i["parameters"].get("value")]
         if any(originals[id(lab)] not in built for lab in labels):
             for lab in labels:
                 lab.pop("cloudformation")
                 lab["value"] = originals[id(lab)]
-            imported.manifest.pop("aws")
+            for item in items:
+                item.pop("aws", None)
             imported.files = {k: v for k, v in imported.files.items() if not k.startswith("aws/")}
             imported.notes.append("the embedded CloudFormation templates differ from sentinel-pack's; "
                                   "kept as literal values")
@@ -178,7 +189,7 @@ def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = 
     from sentinel_pack.importer.compare import compare_packages
     from sentinel_pack.writer import write_outputs
 
-    imported, connector = read_solution(source)
+    imported, connectors = read_solution(source)
     target = out_dir if out_dir is not None else source
     if (target / MANIFEST_NAME).exists() and not force:
         raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(target / MANIFEST_NAME),
@@ -189,7 +200,7 @@ def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = 
             rendered = finalise(imported, workdir)
         except SentinelPackError as error:
             raise _as_imported(error, workdir, target / MANIFEST_NAME) from None
-        differences = compare_packages(source, connector, rendered)
+        differences = compare_packages(source, connectors, rendered)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     outputs = {MANIFEST_NAME: to_yaml(imported.manifest).encode("utf-8"), **imported.files}
