@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from sentinel_pack.validate.finding import ERROR, rule
 from sentinel_pack.validate.rules_crossfile import _walk_strings
-from sentinel_pack.validate.target import Target
+from sentinel_pack.validate.target import Target, nested_templates
 
 Out = Iterator[tuple[str, str, str, str]]
 
@@ -196,22 +196,13 @@ def _resource_ids(template: dict, prefix: str) -> Iterator[tuple[str, str, objec
                 yield path, key, value
 
 
-def _templates(main: dict) -> Iterator[tuple[str, dict]]:
-    yield "", main
-    for index, resource in enumerate(main.get("resources") or []):
-        nested = (resource.get("properties") or {}).get("mainTemplate") if isinstance(resource, dict) else None
-        if isinstance(nested, dict):
-            for path, template in _templates(nested):
-                yield f"resources[{index}].properties.mainTemplate.{path}", template
-
-
 @rule("SP607", ERROR, "Resource id properties are built with resourceId() and its kin")
 def ids_from_resource_ids(target: Target) -> Out:
     """arm-ttk 'IDs Should Be Derived From ResourceIDs', with Sentinel's content ids exempted (docs/rules.md)."""
     rel, main = target.package("mainTemplate.json")
     if not isinstance(main, dict):
         return
-    for prefix, template in _templates(main):
+    for prefix, template in nested_templates(main):
         # '[' is evaluated by the outer deployment, '[[' by the nested one: each with its variables
         outer = main.get("variables") if isinstance(main.get("variables"), dict) else {}
         inner = template.get("variables") if isinstance(template.get("variables"), dict) else {}

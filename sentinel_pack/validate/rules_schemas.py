@@ -13,7 +13,7 @@ from typing import Any
 
 from sentinel_pack.validate import schemastore as store
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
-from sentinel_pack.validate.target import Target
+from sentinel_pack.validate.target import Target, nested_templates, template_resources
 
 Out = Iterator[tuple[str, str, str, str]]
 
@@ -64,18 +64,6 @@ def _provider(resource: dict[str, Any]) -> tuple[Provider | None, tuple[str, str
     return None, None
 
 
-def _template_resources(template: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    resources = template.get("resources") if isinstance(template, dict) else None
-    for index, resource in enumerate(resources if isinstance(resources, list) else []):
-        if not isinstance(resource, dict):
-            continue
-        here = f"{path}resources[{index}]"
-        yield here, resource
-        properties = resource.get("properties")
-        if isinstance(properties, dict) and isinstance(properties.get("mainTemplate"), dict):
-            yield from _template_resources(properties["mainTemplate"], f"{here}.properties.mainTemplate.")
-
-
 def _all_resources(target: Target) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(file, JSON path prefix, resource) for connector files and every resource in the package."""
     for rel in target.json_files():
@@ -87,7 +75,7 @@ def _all_resources(target: Target) -> Iterator[tuple[str, str, dict[str, Any]]]:
             if isinstance(item, dict) and "AWSTemplateFormatVersion" not in item:
                 yield rel, (f"[{index}]" if isinstance(doc, list) else ""), item
     rel, template = target.package("mainTemplate.json")
-    for path, resource in _template_resources(template, ""):
+    for path, resource in template_resources(template):
         yield rel, path, resource
 
 
@@ -136,13 +124,8 @@ def provider_enums(target: Target) -> Out:
 
 def _templates(target: Target) -> Iterator[tuple[str, str, Any]]:
     rel, template = target.package("mainTemplate.json")
-    if template is None:
-        return
-    yield rel, "", template
-    for path, resource in _template_resources(template, ""):
-        nested = (resource.get("properties") or {}).get("mainTemplate") if isinstance(resource, dict) else None
-        if isinstance(nested, dict):
-            yield rel, f"{path}.properties.mainTemplate", nested
+    for prefix, nested in nested_templates(template):
+        yield rel, prefix.rstrip("."), nested
 
 
 @rule("SP203", ERROR, "mainTemplate.json and its nested templates are valid deployment templates")

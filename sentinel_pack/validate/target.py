@@ -95,7 +95,7 @@ class Target:
         found = []
         main_rel, main = self.package("mainTemplate.json")
         sources = [(rel, "", item) for rel, item in self.resources("dataConnectorDefinitions")]
-        sources += [(main_rel, path, item) for path, item in _package_resources(main, "")
+        sources += [(main_rel, f"{path}.", item) for path, item in template_resources(main)
                     if str(item.get("type", "")).lower().endswith("dataconnectordefinitions")]
         for rel, prefix, definition in sources:
             ui = (definition.get("properties") or {}).get("connectorUiConfig") or {}
@@ -154,17 +154,27 @@ def _connector_groups(target: Target) -> list[set[str]]:
     return groups
 
 
-def _package_resources(template: Any, path: str) -> list[tuple[str, dict[str, Any]]]:
-    """(JSON path prefix, resource) for every resource of a template, nested templates included."""
+def template_resources(template: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """(JSON path, resource) for every resource of a template, nested content templates included."""
     out: list[tuple[str, dict[str, Any]]] = []
     resources = template.get("resources") if isinstance(template, dict) else None
     for index, resource in enumerate(resources if isinstance(resources, list) else []):
         if isinstance(resource, dict):
-            here = f"{path}resources[{index}]."
+            here = f"{path}resources[{index}]"
             out.append((here, resource))
             nested = resource.get("properties")
             if isinstance(nested, dict) and isinstance(nested.get("mainTemplate"), dict):
-                out.extend(_package_resources(nested["mainTemplate"], f"{here}properties.mainTemplate."))
+                out.extend(template_resources(nested["mainTemplate"], f"{here}.properties.mainTemplate."))
+    return out
+
+
+def nested_templates(template: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(JSON path prefix, template): the template itself ("") and every nested content template."""
+    out: list[tuple[str, dict[str, Any]]] = [("", template)] if isinstance(template, dict) else []
+    for path, resource in template_resources(template):
+        nested = (resource.get("properties") or {}).get("mainTemplate")
+        if isinstance(nested, dict):
+            out.append((f"{path}.properties.mainTemplate.", nested))
     return out
 
 
