@@ -55,6 +55,14 @@ def test_a_column_the_query_defines_is_not_reported(solution_copy: Path) -> None
     assert _sp802(solution_copy) == []
 
 
+def test_parse_outputs_and_evaluate_are_not_reported(solution_copy: Path) -> None:
+    _edit(solution_copy, RULE, "ResponseCode == 403",
+          'ResponseCode == 403\n  | parse UserAgent with Tool:string "/" ToolVersion:string\n  | where isnotempty(Tool)')
+    assert _sp802(solution_copy) == []
+    _edit(solution_copy, RULE, "| where isnotempty(Tool)", "| evaluate bag_unpack(RawEvent)\n  | where isnotempty(verb)")
+    assert _sp802(solution_copy) == []
+
+
 def test_the_vendored_cloudtrail_schema_has_the_columns_rules_rely_on() -> None:
     columns = builtin_tables()["AWSCloudTrail"]
     assert {"EventSource", "EventName", "ErrorCode", "RequestParameters", "UserIdentityArn",

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from sentinel_pack.validate.finding import ERROR, rule
-from sentinel_pack.validate.kql import _COMMENTS, _STRINGS, _TOKENS, column_references
+from sentinel_pack.validate.kql import _COMMENTS, _STRINGS, _TOKENS, KEYWORDS, column_references
 from sentinel_pack.validate.target import Target
 
 Out = Iterator[tuple[str, str, str, str]]
@@ -43,7 +43,7 @@ def builtin_tables() -> dict[str, dict[str, str]]:
 
 def source_tables(query: str) -> list[str]:
     """Identifiers the query reads as tables, in order (let-bound names excluded)."""
-    tokens = _TOKENS.findall(_COMMENTS.sub(" ", _STRINGS.sub(" '' ", query)))
+    tokens = _TOKENS.findall(_clean(query))
     defined = {tokens[i + 1] for i in range(len(tokens) - 1) if tokens[i] == "let"}
     found: list[str] = []
     expect = True  # at a position where a tabular source may start
@@ -77,6 +77,20 @@ def _skip_options(tokens: list[str], index: int) -> int:
         else:
             break
     return index
+
+
+_EVALUATE = re.compile(r"\|\s*evaluate\b")
+_PARSE_WITH = re.compile(r"\bparse(?:-where|-kv)?\b[^|]*?\bwith\b([^|]*)")
+
+
+def _clean(query: str) -> str:
+    return _COMMENTS.sub(" ", _STRINGS.sub(" '' ", query))
+
+
+def parse_outputs(query: str) -> set[str]:
+    """Columns a ``parse ... with`` clause creates (``with * "id=" Id:string``)."""
+    return {name for clause in _PARSE_WITH.findall(_clean(query))
+            for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", clause) if name.lower() not in KEYWORDS}
 
 
 def _in_union(tokens: list[str], index: int) -> bool:
@@ -135,11 +149,11 @@ def detection_tables_and_columns(target: Target) -> Out:
                 yield where, "query", f"the query reads table '{name}', which is neither the solution's table " \
                     "nor a known built-in table", f"did you mean '{close[0]}'?" if close else \
                     f"known tables: {', '.join(sorted(tables))}"
-        if len(sources) != 1 or sources[0] not in tables:
-            continue
+        if len(sources) != 1 or sources[0] not in tables or _EVALUATE.search(_clean(query)):
+            continue  # joins of several tables, and plugins that add columns, are not second-guessed
         table = sources[0]
         columns = tables[table]
-        for name in sorted(column_references(query, table) - columns.keys()):
+        for name in sorted(column_references(query, table) - columns.keys() - parse_outputs(query)):
             close = difflib.get_close_matches(name, columns, n=1)
             yield where, "query", f"the query uses '{name}', which table {table} does not have", \
                 f"did you mean '{close[0]}'?" if close else "define it with extend, or use a column of the table"
