@@ -34,18 +34,20 @@ class Rule:
     severity: str
     title: str
     check: Callable[[Target], Iterator[tuple[str, str, str, str]]]
+    #: Compares the files of one connector: run once per connector of the solution.
+    per_connector: bool = False
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: str, title: str):
+def rule(rule_id: str, severity: str, title: str, *, per_connector: bool = False):
     """Register a check yielding ``(file, json_path, message, fix)`` tuples."""
 
     def register(check: Callable[[Target], Iterator[tuple[str, str, str, str]]]):
         if rule_id in RULES:
             raise ValueError(f"duplicate rule id {rule_id}")
-        RULES[rule_id] = Rule(rule_id, severity, title, check)
+        RULES[rule_id] = Rule(rule_id, severity, title, check, per_connector)
         return check
 
     return register

@@ -26,7 +26,7 @@ def _table_columns(target: Target) -> tuple[str | None, dict[str, str]]:
     return table.get("name"), {c.get("name"): c.get("type") for c in cols if isinstance(c, dict)}
 
 
-@rule("SP401", ERROR, "The table name is the same in every connector file")
+@rule("SP401", ERROR, "The table name is the same in every connector file", per_connector=True)
 def table_name_agrees(target: Target) -> Out:
     table_rel, table = target.first("/tables")
     _dcr_rel, dcr = target.first("dataCollectionRules")
@@ -63,7 +63,7 @@ def table_name_agrees(target: Target) -> Out:
                 )
 
 
-@rule("SP402", ERROR, "The poller sends to a stream the DCR declares and routes")
+@rule("SP402", ERROR, "The poller sends to a stream the DCR declares and routes", per_connector=True)
 def stream_declared(target: Target) -> Out:
     dcr_rel, dcr = target.first("dataCollectionRules")
     poller_rel, poller = target.first("/dataConnectors")
@@ -105,7 +105,8 @@ def _transform(dcr: dict) -> tuple[str, set[str], set[str]]:
     return kql, column_references(kql), assigned
 
 
-@rule("SP403", ERROR, "Every stream column reaches the table or the transform, with the table's type")
+@rule("SP403", ERROR, "Every stream column reaches the table or the transform, with the table's type",
+      per_connector=True)
 def columns_agree(target: Target) -> Out:
     dcr_rel, dcr = target.first("dataCollectionRules")
     table_name, columns = _table_columns(target)
@@ -133,7 +134,7 @@ def columns_agree(target: Target) -> Out:
             )
 
 
-@rule("SP404", ERROR, "The transform reads declared columns and projects only table columns")
+@rule("SP404", ERROR, "The transform reads declared columns and projects only table columns", per_connector=True)
 def transform_columns(target: Target) -> Out:
     dcr_rel, dcr = target.first("dataCollectionRules")
     table_name, columns = _table_columns(target)
@@ -164,7 +165,7 @@ def transform_columns(target: Target) -> Out:
         yield dcr_rel, path, "TimeGenerated must be a datetime column", "declare TimeGenerated as datetime"
 
 
-@rule("SP405", ERROR, "The poller names the connector definition it belongs to")
+@rule("SP405", ERROR, "The poller names the connector definition it belongs to", per_connector=True)
 def definition_name(target: Target) -> Out:
     _def_rel, definition = target.first("dataConnectorDefinitions")
     poller_rel, poller = target.first("/dataConnectors")
@@ -192,7 +193,7 @@ def _walk_strings(value, path: str = ""):
             yield from _walk_strings(item, f"{path}[{i}]")
 
 
-@rule("SP406", ERROR, "No {{placeholder}} is left unresolved in the package")
+@rule("SP406", ERROR, "No {{placeholder}} is left unresolved in the package", per_connector=True)
 def unresolved_placeholders(target: Target) -> Out:
     rel, main = target.package("mainTemplate.json")
     if main is None:
@@ -208,7 +209,7 @@ def unresolved_placeholders(target: Target) -> Out:
                 )
 
 
-@rule("SP407", ERROR, "Connector queries use only the table's columns")
+@rule("SP407", ERROR, "Connector queries use only the table's columns", per_connector=True)
 def query_columns(target: Target) -> Out:
     def_rel, definition = target.first("dataConnectorDefinitions")
     table_name, columns = _table_columns(target)
@@ -238,7 +239,7 @@ def query_columns(target: Target) -> Out:
             )
 
 
-@rule("SP408", WARNING, "The transform keeps the event time")
+@rule("SP408", WARNING, "The transform keeps the event time", per_connector=True)
 def keeps_event_time(target: Target) -> Out:
     dcr_rel, dcr = target.first("dataCollectionRules")
     if dcr is None:

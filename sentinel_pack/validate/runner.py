@@ -27,17 +27,13 @@ def selected(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str
     return sorted(r for r in RULES if (not select or r.startswith(select)) and not (ignore and r.startswith(ignore)))
 
 
-#: Rules that compare the files of one connector: run once per connector of the solution.
-PER_CONNECTOR = ("SP40",)
-
-
 def check(target: Target, rule_ids: list[str]) -> list[Finding]:
     findings: list[Finding] = []
     views = target.connector_views()
     for rule_id in rule_ids:
         rule = RULES[rule_id]
         try:
-            for view in views if rule_id.startswith(PER_CONNECTOR) else [target]:
+            for view in views if rule.per_connector else [target]:
                 for file, path, message, fix in rule.check(view):
                     finding = Finding(rule_id, rule.severity, f"{target.label}/{file}" if file else target.label,
                                       path, message, fix)
