@@ -143,17 +143,30 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
     return packaged, cloudformation
 
 
-def check_rendered(rendered: Rendered, label: str) -> None:
-    """The validate rules over what is about to be written; error findings stop the build."""
+def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | None = None) -> None:
+    """The validate rules over what is about to be written; error findings stop the build.
+
+    ``released`` holds the zips already in the output's ``Package/``, so that rules comparing a
+    release with the previous one (SP503, SP803) see them as ``validate`` would.
+    """
     from sentinel_pack.validate.finding import ERROR
     from sentinel_pack.validate.runner import check, selected
     from sentinel_pack.validate.target import Target
 
-    findings = check(Target(label=label, files=dict(rendered.files)), selected(ignore=("SP504",)))
+    files = {**(released or {}), **rendered.files}
+    findings = check(Target(label=label, files=files), selected(ignore=("SP504",)))
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         raise SentinelPackError([Problem(f"{f.rule}: {f.message}", file=f.file, path=f.path or None, hint=f.fix or None)
                                  for f in errors])
+
+
+def _released_zips(target_dir: Path) -> dict[str, bytes]:
+    """``Package/<version>.zip`` files already in the output folder (earlier releases)."""
+    package = target_dir / PACKAGE
+    if not package.is_dir():
+        return {}
+    return {f"{PACKAGE}/{zip_file.name}": zip_file.read_bytes() for zip_file in sorted(package.glob("*.zip"))}
 
 
 def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
@@ -165,7 +178,7 @@ def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
     rendered = render_solution(manifest)
     target_dir = out_dir if out_dir is not None else manifest.root
     if validate:
-        check_rendered(rendered, str(target_dir))
+        check_rendered(rendered, str(target_dir), _released_zips(target_dir))
     zip_target = target_dir / rendered.zip_name
     guard_released_zip(zip_target, zip_members(rendered.files[rendered.zip_name]), force)
     written = write_outputs(target_dir, rendered.files)

@@ -81,17 +81,31 @@ def test_a_rule_version_going_back_is_an_error(released: Path, solution_copy: Pa
     assert "version went back 1.0.0 → 0.9.0" in problem
 
 
-def test_validate_compares_detections_with_the_last_released_zip(solution_copy: Path) -> None:
+def test_release_and_validate_compare_detections_with_the_last_released_zip(solution_copy: Path) -> None:
+    from sentinel_pack.errors import SentinelPackError
     from sentinel_pack.release import release
     from sentinel_pack.validate.runner import validate_paths
 
+    manifest_before = (solution_copy / "solution.yaml").read_bytes()
     _edit(solution_copy, QUERY, ("let Lookback = 7d;", "let Lookback = 30d;"))
+    with pytest.raises(SentinelPackError) as caught:
+        release(solution_copy, "patch", "Longer lookback.", "2026-12-01")
+    (problem,) = caught.value.problems
+    assert problem.message.startswith("SP803: compared with Package/3.1.0.zip: hunting query 'EKS API requests")
+    assert (solution_copy / "solution.yaml").read_bytes() == manifest_before  # nothing released
+    assert "the query changed but version stayed 1.0.0" in problem.message
+    _edit(solution_copy, QUERY, ("version: 1.0.0", "version: 1.1.0"))
     release(solution_copy, "patch", "Longer lookback.", "2026-12-01")
+    assert [f for f in validate_paths([solution_copy]) if f.severity == "error"] == []
+
+
+def test_validate_reports_a_query_changed_under_the_same_version(solution_copy: Path) -> None:
+    from sentinel_pack.validate.runner import validate_paths
+
+    _edit(solution_copy, QUERY, ("let Lookback = 7d;", "let Lookback = 30d;"))
+    _edit(solution_copy, "solution.yaml", ("  version: 3.1.0\n", "  version: 3.1.1\n"),
+          ("release_notes:\n", "release_notes:\n  - version: 3.1.1\n    date: 2026-12-01\n    changes: [Longer lookback.]\n"))
+    build(solution_copy, validate=False)  # what a hand-made release would leave in the folder
     (finding,) = [f for f in validate_paths([solution_copy]) if f.severity == "error"]
     assert finding.rule == "SP803" and finding.file.endswith("Package/mainTemplate.json")
     assert finding.message.startswith("compared with Package/3.1.0.zip: hunting query 'EKS API requests")
-    _edit(solution_copy, QUERY, ("version: 1.0.0", "version: 1.1.0"))
-    from sentinel_pack.build import build
-
-    build(solution_copy, force=True)
-    assert [f for f in validate_paths([solution_copy]) if f.severity == "error"] == []
