@@ -90,7 +90,6 @@ def render_solution(manifest: Manifest) -> Rendered:
     return Rendered(manifest=manifest, context=context, files=out, documents=documents, zip_name=zip_name)
 
 
-
 def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str, Any],
                       several: bool) -> tuple[dict[str, Any], dict[str, str]]:
     """One connector's source files into ``documents``; returns what the package templates embed."""

@@ -9,6 +9,7 @@ techniques travel as tags.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from sentinel_pack.arm import literals
@@ -67,7 +68,9 @@ def load(manifest: Manifest, key: str) -> list[Detection]:
         found = check_rule(doc, hunting=hunting)
         problems.extend(found)
         if not found:
-            detections.append(Detection(relative.replace("\\", "/"), doc.data, path.read_bytes()))
+            # as the output tree and the Data file name it: forward slashes, no "./"
+            detections.append(Detection(PurePosixPath(relative.replace("\\", "/")).as_posix(), doc.data,
+                                        path.read_bytes()))
     ids = {}
     for detection in detections:
         rule_id = str(detection.data["id"]).lower()
