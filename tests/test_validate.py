@@ -351,3 +351,17 @@ def test_embedded_templates_are_linted_once(built_eks: Path, reference_eks: Path
     from_zip = [f for f in validate_paths([built_eks / "Package/3.0.0.zip"]) if f.rule == "SP302"]
     assert len(from_folder) == len(from_zip) == 2
     assert all("connectorUiConfig.instructionSteps[0].instructions[" in f.file for f in from_zip)
+
+
+def test_annotations_carry_the_line_of_a_yaml_finding(solution_copy: Path) -> None:
+    rule = solution_copy / "Analytic Rules" / "EKSAccessEntryModified.yaml"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("severity: Medium", "severity: Urgent", 1), encoding="utf-8")
+    line = text[: text.index("severity: Medium")].count("\n") + 1
+    github = runner.invoke(app, ["validate", str(solution_copy), "--format", "github", "--select", "SP801"]).output
+    assert f"EKSAccessEntryModified.yaml,line={line},title=SP801::" in github
+    sarif = json.loads(runner.invoke(app, ["validate", str(solution_copy), "--format", "sarif", "--select", "SP801"]).output)
+    (result,) = sarif["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("EKSAccessEntryModified.yaml")
+    assert location["region"] == {"startLine": line}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from sentinel_pack.validate.finding import ERROR, RULES, Finding
 
@@ -26,6 +27,17 @@ def as_json(findings: list[Finding]) -> str:
     return json.dumps([f.__dict__ for f in findings], indent=2, ensure_ascii=False) + "\n"
 
 
+_WHERE = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+)(?::\d+)?)?(?: \((?P<inside>[^()]*)\))?$")
+
+
+def location(file: str) -> tuple[str, int | None, str | None]:
+    """``a.yaml:27`` -> (``a.yaml``, 27, None); ``x.json (path)`` -> (``x.json``, None, ``path``)."""
+    match = _WHERE.match(file)
+    assert match is not None  # the pattern matches any string
+    line = match.group("line")
+    return match.group("file"), int(line) if line else None, match.group("inside")
+
+
 def github(findings: list[Finding]) -> str:
     def esc(value: str) -> str:
         return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -33,10 +45,20 @@ def github(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
         level = "error" if f.severity == ERROR else "warning"
-        file = f.file.split(":")[0]
+        file, line, inside = location(f.file)
         message = f"{f.path}: {f.message}" if f.path else f.message
-        lines.append(f"::{level} file={esc(file)},title={f.rule}::{esc(message + (' Fix: ' + f.fix if f.fix else ''))}")
+        message = f"{inside}: {message}" if inside else message
+        where = f"file={esc(file)}" + (f",line={line}" if line else "")
+        lines.append(f"::{level} {where},title={f.rule}::{esc(message + (' Fix: ' + f.fix if f.fix else ''))}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _sarif_location(file: str) -> dict:
+    path, line, _inside = location(file)
+    physical: dict = {"artifactLocation": {"uri": path}}
+    if line:
+        physical["region"] = {"startLine": line}
+    return {"physicalLocation": physical}
 
 
 def sarif(findings: list[Finding]) -> str:
@@ -62,7 +84,7 @@ def sarif(findings: list[Finding]) -> str:
                         "message": {
                             "text": f"{f.path}: {f.message}. Fix: {f.fix}" if f.path else f"{f.message}. Fix: {f.fix}"
                         },
-                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.file.split(":")[0]}}}],
+                        "locations": [_sarif_location(f.file)],
                     }
                     for f in findings
                 ],
