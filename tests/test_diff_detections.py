@@ -109,3 +109,20 @@ def test_validate_reports_a_query_changed_under_the_same_version(solution_copy: 
     (finding,) = [f for f in validate_paths([solution_copy]) if f.severity == "error"]
     assert finding.rule == "SP803" and finding.file.endswith("Package/mainTemplate.json")
     assert finding.message.startswith("compared with Package/3.1.0.zip: hunting query 'EKS API requests")
+
+
+def test_a_rule_inserted_first_is_one_addition_not_a_shift(released: Path, solution_copy: Path, tmp_path: Path) -> None:
+    """Templates are paired by content id, not by the numbered variables that move on insertion."""
+    source = (solution_copy / RULE).read_text(encoding="utf-8")
+    old_id = next(line.split(": ")[1] for line in source.splitlines() if line.startswith("id:"))
+    new_rule = source.replace(old_id, "11111111-2222-3333-4444-555555555555").replace(
+        "name: EKS burst", "name: Another EKS burst")
+    (solution_copy / "Analytic Rules/AAFirst.yaml").write_text(new_rule, encoding="utf-8")
+    _edit(solution_copy, "solution.yaml", ("analytic_rules:\n", "analytic_rules:\n  - Analytic Rules/AAFirst.yaml\n"))
+    new = tmp_path / "new"
+    build(solution_copy, new)
+    result = run_diff(released, new)
+    templates = [a for a in result.artefacts if "> contentTemplate " in a.name]
+    assert [(a.status, a.name.rsplit(" ", 1)[-1]) for a in templates] == [
+        ("added", "11111111-2222-3333-4444-555555555555")]
+    assert result.problems == []

@@ -35,7 +35,7 @@ _KEYED_LISTS = {
 #: Keys whose lists of values are sets (order and duplicates mean nothing).
 _SET_LISTS = {"dependsOn"}
 _IAM_SETS = {"Action", "NotAction", "Resource", "NotResource"}
-_SIMPLE_VARIABLE = re.compile(r"^\[variables\('([^']+)'\)\]$")
+_SIMPLE_VARIABLE = re.compile(r"^\[variables\('([^']+)'\)(?:\.(\w+))?\]$")
 
 
 @dataclass
@@ -74,8 +74,12 @@ def artefacts_of(files: dict[str, bytes], side_label: str) -> dict[str, Artefact
 
 # --- unwrapping -------------------------------------------------------------------------------
 
-def _split(name: str, doc: Any) -> list[tuple[str, Any]]:
-    """The document with its embedded documents replaced by references, then each of those."""
+def _split(name: str, doc: Any, outer: dict[str, Any] | None = None) -> list[tuple[str, Any]]:
+    """The document with its embedded documents replaced by references, then each of those.
+
+    ``outer``: the variables of the enclosing template, which ARM uses for the ``[`` expressions
+    of a nested content template.
+    """
     found: list[tuple[str, Any]] = []
     taken: set[str] = set()
 
@@ -89,16 +93,20 @@ def _split(name: str, doc: Any) -> list[tuple[str, Any]]:
     def walk(node: Any, variables: dict[str, Any]) -> Any:
         if isinstance(node, list):
             return [walk(item, variables) for item in node]
+        if isinstance(node, str):
+            return _inline_members(node, variables)
         if not isinstance(node, dict):
             return node
         if isinstance(node.get("variables"), dict) and "resources" in node:
-            variables = node["variables"]
+            variables = {**variables, **node["variables"]}
         inner = node.get("properties", {}).get("mainTemplate") if isinstance(node.get("properties"), dict) else None
         if str(node.get("type", "")).endswith("/contentTemplates") and isinstance(inner, dict):
             content_id = _resolve(node["properties"].get("contentId"), variables) or node.get("name", "?")
             sub = child_name(f"contentTemplate {content_id}")
-            found.extend(_split(sub, inner))
-            node = {**node, "properties": {**node["properties"], "mainTemplate": f"(diffed as '{sub}')"}}
+            found.extend(_split(sub, inner, variables))
+            # the resolved id, not the numbered variable that holds it, names the template
+            node = {**node, "properties": {**node["properties"], "contentId": content_id,
+                                           "mainTemplate": f"(diffed as '{sub}')"}}
         result: dict[str, Any] = {}
         for key, value in node.items():
             embedded = _embedded_json(value)
@@ -113,7 +121,7 @@ def _split(name: str, doc: Any) -> list[tuple[str, Any]]:
                 result[key] = walk(value, variables)
         return result
 
-    top = walk(doc, {})
+    top = walk(doc, dict(outer or {}))
     return [(name, top), *found]
 
 
@@ -135,12 +143,46 @@ def _is_cloudformation(doc: dict[str, Any]) -> bool:
     return "AWSTemplateFormatVersion" in doc or isinstance(doc.get("Resources"), dict)
 
 
+_MEMBER = re.compile(r"variables\('([^']+)'\)\.(\w+)")
+
+
+def _inline_members(value: str, variables: dict[str, Any]) -> str:
+    """``variables('analyticRuleObject2').analyticRuleVersion2`` -> its value, inside any expression.
+
+    The packager numbers one variable object per rule; the numbers move when a rule is inserted,
+    the values (the rule's GUID, version, resource id) do not. Plain variables stay as written.
+    """
+    if not value.startswith("[") or value.startswith("[[") or "variables(" not in value:
+        return value
+
+    def member(match: re.Match[str]) -> str:
+        holder = variables.get(match.group(1))
+        found = holder.get(match.group(2)) if isinstance(holder, dict) else None
+        if not isinstance(found, str):
+            return match.group(0)
+        return found[1:-1] if found.startswith("[") and found.endswith("]") else "'" + found.replace("'", "''") + "'"
+
+    inlined = _MEMBER.sub(member, value)
+    simple = re.fullmatch(r"\['((?:[^']|'')*)'\]", inlined)
+    return simple.group(1).replace("''", "'") if simple else inlined
+
+
 def _resolve(value: Any, variables: dict[str, Any]) -> Any:
-    """``[variables('x')]`` -> the variable's literal value, when it has one."""
+    """``[variables('x')]`` or ``[variables('x').member]`` -> the literal value, when there is one.
+
+    Content templates are named by what this resolves to (a rule's GUID, a connector's id), not
+    by their position: ``analyticRuleObject2`` names another rule once a rule is inserted.
+    """
     if isinstance(value, str):
         match = _SIMPLE_VARIABLE.match(value)
-        if match and isinstance(variables.get(match.group(1)), str) and not variables[match.group(1)].startswith("["):
-            return variables[match.group(1)]
+        if match:
+            found = variables.get(match.group(1))
+            if match.group(2) and isinstance(found, dict):
+                found = found.get(match.group(2))
+            elif match.group(2):
+                found = None
+            if isinstance(found, str) and not found.startswith("["):
+                return found
     return value
 
 
@@ -150,7 +192,13 @@ def _resource_key(item: dict[str, Any]) -> str | None:
     if not isinstance(kind, str):
         return None
     name = item.get("name", "")
-    if isinstance(name, str) and name.startswith("["):
+    content_id = (item.get("properties") or {}).get("contentId") if isinstance(item.get("properties"), dict) else None
+    if kind.endswith(("/contentTemplates", "/metadata")) and isinstance(content_id, str) \
+            and not content_id.startswith("["):
+        # resolved by _split: stable when rules are inserted or reordered
+        name = f"{item['properties'].get('kind', '')} {content_id}".strip() if kind.endswith("/metadata") \
+            else content_id
+    elif isinstance(name, str) and name.startswith("["):
         name = _short_expression(name)
     return f"{kind.rsplit('/', 1)[-1]} {name}".strip()
 
