@@ -102,6 +102,9 @@ def test_a_wrong_stream_in_the_second_connector_is_caught(built: Path, tmp_path:
     (lambda m: m.update(table=m["connectors"][0]["table"]),
      "'table' beside 'connectors'", "table"),
     (lambda m: m.update(connectors=[]), "needs at least 1 item(s)", "connectors"),
+    (lambda m: m["connectors"][1]["poller"].update(kind="Foo"), "'Foo' is not allowed", "connectors[1].poller.kind"),
+    (lambda m: m["connectors"][0]["table"].update(retention=3), "unknown key 'retention'",
+     "connectors[0].table.retention"),
 ])
 def test_broken_multi_connector_manifests(tmp_path: Path, change, message: str, path: str) -> None:
     folder = _two_connectors(tmp_path / "src")
