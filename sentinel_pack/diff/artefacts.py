@@ -101,7 +101,7 @@ def _split(name: str, doc: Any, outer: dict[str, Any] | None = None) -> list[tup
             variables = {**variables, **node["variables"]}
         inner = node.get("properties", {}).get("mainTemplate") if isinstance(node.get("properties"), dict) else None
         if str(node.get("type", "")).endswith("/contentTemplates") and isinstance(inner, dict):
-            content_id = _resolve(node["properties"].get("contentId"), variables) or node.get("name", "?")
+            content_id = resolve_variable(node["properties"].get("contentId"), variables) or node.get("name", "?")
             sub = child_name(f"contentTemplate {content_id}")
             found.extend(_split(sub, inner, variables))
             # the resolved id, not the numbered variable that holds it, names the template
@@ -167,7 +167,7 @@ def _inline_members(value: str, variables: dict[str, Any]) -> str:
     return simple.group(1).replace("''", "'") if simple else inlined
 
 
-def _resolve(value: Any, variables: dict[str, Any]) -> Any:
+def resolve_variable(value: Any, variables: dict[str, Any]) -> Any:
     """``[variables('x')]`` or ``[variables('x').member]`` -> the literal value, when there is one.
 
     Content templates are named by what this resolves to (a rule's GUID, a connector's id), not

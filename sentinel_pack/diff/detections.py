@@ -9,14 +9,12 @@ Read from the package ``mainTemplate.json``, so zips, folders and git revisions 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from typing import Any
 
 from sentinel_pack.diff import versions as semver
+from sentinel_pack.diff.artefacts import resolve_variable
 
 KINDS = {"AnalyticsRule": "analytic rule", "HuntingQuery": "hunting query"}
-_VARIABLE = re.compile(r"^\[variables\('([^']+)'\)(?:\.(\w+))?\]$")
 
 
 @dataclass(frozen=True)
@@ -26,14 +24,6 @@ class Detection:
     id: str
     version: str
     query: str
-
-
-def _resolve(value: Any, variables: dict[str, Any]) -> Any:
-    match = _VARIABLE.match(value) if isinstance(value, str) else None
-    if not match:
-        return value
-    found = variables.get(match.group(1))
-    return found.get(match.group(2)) if match.group(2) and isinstance(found, dict) else found
 
 
 def detections_of(files: dict[str, bytes]) -> list[Detection]:
@@ -56,8 +46,8 @@ def detections_of(files: dict[str, bytes]) -> list[Detection]:
         found.append(Detection(
             kind=properties["contentKind"],
             name=str(properties.get("displayName", "")),
-            id=str(_resolve(properties.get("contentId"), variables)),
-            version=str(_resolve(properties.get("version"), variables)),
+            id=str(resolve_variable(properties.get("contentId"), variables)),
+            version=str(resolve_variable(properties.get("version"), variables)),
             query=str(query),
         ))
     return found
