@@ -122,7 +122,7 @@ def validate(
     else:
         output.text(findings)
     if failed(findings, strict):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 @app.command("import")

@@ -112,9 +112,17 @@ KEYWORDS = frozenset(
 )
 
 
+def blank_literals(query: str) -> str:
+    """The query with comments removed and every string literal emptied (``''``)."""
+    return _COMMENTS.sub(" ", _STRINGS.sub(" '' ", query))
+
+
+def tokenize(query: str) -> list[str]:
+    return _TOKENS.findall(blank_literals(query))
+
+
 def column_references(query: str, table: str | None = None) -> set[str]:
-    text = _COMMENTS.sub(" ", _STRINGS.sub(" '' ", query))
-    tokens = _TOKENS.findall(text)
+    tokens = tokenize(query)
     defined = {tokens[i] for i in range(len(tokens) - 1) if tokens[i + 1] == "="}
     defined |= {tokens[i + 1] for i in range(len(tokens) - 1) if tokens[i] == "let"}
     used: set[str] = set()

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from sentinel_pack.validate.finding import ERROR, rule
-from sentinel_pack.validate.kql import _COMMENTS, _STRINGS, _TOKENS, KEYWORDS, column_references
+from sentinel_pack.validate.kql import KEYWORDS, blank_literals, column_references, tokenize
 from sentinel_pack.validate.target import Target
 
 Out = Iterator[tuple[str, str, str, str]]
@@ -43,7 +43,7 @@ def builtin_tables() -> dict[str, dict[str, str]]:
 
 def source_tables(query: str) -> list[str]:
     """Identifiers the query reads as tables, in order (let-bound names excluded)."""
-    tokens = _TOKENS.findall(_clean(query))
+    tokens = tokenize(query)
     defined = {tokens[i + 1] for i in range(len(tokens) - 1) if tokens[i] == "let"}
     found: list[str] = []
     expect = True  # at a position where a tabular source may start
@@ -83,13 +83,9 @@ _EVALUATE = re.compile(r"\|\s*evaluate\b")
 _PARSE_WITH = re.compile(r"\bparse(?:-where|-kv)?\b[^|]*?\bwith\b([^|]*)")
 
 
-def _clean(query: str) -> str:
-    return _COMMENTS.sub(" ", _STRINGS.sub(" '' ", query))
-
-
 def parse_outputs(query: str) -> set[str]:
     """Columns a ``parse ... with`` clause creates (``with * "id=" Id:string``)."""
-    return {name for clause in _PARSE_WITH.findall(_clean(query))
+    return {name for clause in _PARSE_WITH.findall(blank_literals(query))
             for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", clause) if name.lower() not in KEYWORDS}
 
 
@@ -149,7 +145,7 @@ def detection_tables_and_columns(target: Target) -> Out:
                 yield where, "query", f"the query reads table '{name}', which is neither the solution's table " \
                     "nor a known built-in table", f"did you mean '{close[0]}'?" if close else \
                     f"known tables: {', '.join(sorted(tables))}"
-        if len(sources) != 1 or sources[0] not in tables or _EVALUATE.search(_clean(query)):
+        if len(sources) != 1 or sources[0] not in tables or _EVALUATE.search(blank_literals(query)):
             continue  # joins of several tables, and plugins that add columns, are not second-guessed
         table = sources[0]
         columns = tables[table]
@@ -163,9 +159,9 @@ def detection_tables_and_columns(target: Target) -> Out:
 def detections_follow_the_last_release(target: Target) -> Out:
     """The checks of ``diff`` against the newest older zip in Package/, so a pull request sees them."""
     from sentinel_pack.diff.detections import detections_of, problems
-    from sentinel_pack.validate.rules_package import _version, older_zips, read_members
+    from sentinel_pack.validate.rules_package import older_zips, package_version, read_members
 
-    version = _version(target)
+    version = package_version(target)
     main_rel, _ = target.package("mainTemplate.json")
     if version is None or main_rel not in target.files:
         return

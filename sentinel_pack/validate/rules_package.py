@@ -13,7 +13,7 @@ _ZIP = re.compile(r"^package/(\d+)\.(\d+)\.(\d+)\.zip$", re.IGNORECASE)
 PACKAGE_MEMBERS = {"createUiDefinition.json", "mainTemplate.json"}
 
 
-def _version(target: Target) -> str | None:
+def package_version(target: Target) -> str | None:
     _, main = target.package("mainTemplate.json")
     if isinstance(main, dict):
         return str(main.get("variables", {}).get("_solutionVersion", "")) or None
@@ -43,7 +43,7 @@ def older_zips(target: Target, version: str) -> list[str]:
 
 @rule("SP501", ERROR, "The version's zip exists and holds exactly the two package files, byte-equal")
 def zip_in_sync(target: Target) -> Out:
-    version = _version(target)
+    version = package_version(target)
     if version is None or not any(r.lower().startswith("package/") and r.endswith(".zip") for r in target.files):
         return
     rel = f"Package/{version}.zip"
@@ -79,7 +79,7 @@ def zip_in_sync(target: Target) -> Out:
 
 @rule("SP502", ERROR, "ReleaseNotes.md has a row for the package version")
 def release_notes_row(target: Target) -> Out:
-    version = _version(target)
+    version = package_version(target)
     notes = next((r for r in target.files if r.lower() == "releasenotes.md"), None)
     if version is None or notes is None:
         return
@@ -90,7 +90,7 @@ def release_notes_row(target: Target) -> Out:
 
 @rule("SP503", ERROR, "The package version is higher than every older zip")
 def version_increases(target: Target) -> Out:
-    version = _version(target)
+    version = package_version(target)
     if version is None or not re.fullmatch(r"\d+\.\d+\.\d+", version):
         return
     current = tuple(map(int, version.split(".")))
