@@ -150,3 +150,17 @@ def test_import_reads_every_connector_the_data_file_names(built: Path, tmp_path:
     build(tmp_path / "m", tmp_path / "rebuilt")
     for name in ("mainTemplate.json", "createUiDefinition.json"):
         assert equivalent(_load(tmp_path / "rebuilt/Package" / name)) == equivalent(_load(built / "Package" / name))
+
+
+def test_cli_reports_a_duplicate_connector_id_with_exit_1(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sentinel_pack.cli import app
+
+    folder = _two_connectors(tmp_path / "src")
+    manifest = yaml.safe_load((folder / "solution.yaml").read_text(encoding="utf-8"))
+    manifest["connectors"][1]["connector"]["id"] = manifest["connectors"][0]["connector"]["id"]
+    (folder / "solution.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "connectors[1].connector.id" in result.output and "already used by another connector" in result.output

@@ -183,3 +183,18 @@ def test_two_rules_with_one_id_are_refused(solution_copy: Path) -> None:
 @given(st.integers(min_value=1, max_value=60 * 24 * 14))
 def test_iso_durations_keep_their_length(minutes: int) -> None:
     assert duration_minutes(iso_duration(f"{minutes}m")) == minutes
+
+
+def test_cli_build_with_a_broken_rule_exits_1_with_file_and_line(solution_copy: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sentinel_pack.cli import app
+
+    rule = solution_copy / "Hunting Queries/EKSUnusualUserAgents.yaml"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("  - Discovery\n", "  - Discovry\n", 1), encoding="utf-8")
+    line = text[: text.index("  - Discovery\n")].count("\n") + 1
+    result = CliRunner().invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert f"EKSUnusualUserAgents.yaml:{line}" in result.output and "unknown tactic 'Discovry'" in result.output
+    assert not (tmp_path / "out").exists()
