@@ -42,20 +42,54 @@ def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str], ...]:
     )
 
 
+#: cfn-lint's rules on the runtime lifecycle; SP308 reports the same dates, with a margin.
+_LIFECYCLE_RULES = {"W2531", "E2531", "E2533"}
+
+
+def _cfn_lint_matches(target: Target, errors: bool) -> Out:
+    """cfn-lint's errors or its other findings, less the runtime dates SP308 already reports."""
+    for rel, template in target.cloudformation():
+        covered = _blocked_runtime_paths(template)
+        for rule_id, severity, path, message in _cfn_lint(target.cloudformation_text(rel)):
+            if (severity == "error") == errors and not (rule_id in _LIFECYCLE_RULES and path in covered):
+                yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
+
+
 @rule("SP301", ERROR, "cfn-lint finds no errors in the CloudFormation templates")
 def cfn_lint_errors(target: Target) -> Out:
-    for rel, _ in target.cloudformation():
-        for rule_id, severity, path, message in _cfn_lint(target.cloudformation_text(rel)):
-            if severity == "error":
-                yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
+    yield from _cfn_lint_matches(target, errors=True)
 
 
 @rule("SP302", WARNING, "cfn-lint warnings in the CloudFormation templates")
 def cfn_lint_warnings(target: Target) -> Out:
-    for rel, _ in target.cloudformation():
-        for rule_id, severity, path, message in _cfn_lint(target.cloudformation_text(rel)):
-            if severity != "error":
-                yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
+    yield from _cfn_lint_matches(target, errors=False)
+
+
+def _blocked_runtime_paths(template: dict[str, Any]) -> set[str]:
+    from sentinel_pack.validate import runtimes
+
+    try:
+        on = runtimes.today()
+    except ValueError:
+        return set()
+    return {path for path, _, _ in runtimes.findings(template, on)}
+
+
+@rule("SP308", ERROR, "Lambda runtimes can still create functions 90 days from now")
+def lambda_runtime_deadline(target: Target) -> Out:
+    from sentinel_pack.validate import runtimes
+
+    templates = target.cloudformation()
+    if not templates:
+        return
+    try:
+        on = runtimes.today()
+    except ValueError as exc:
+        yield templates[0][0], "", str(exc), f"unset {runtimes.TODAY_ENV} or give a date such as 2027-01-31"
+        return
+    for rel, template in templates:
+        for path, message, fix in runtimes.findings(template, on):
+            yield rel, path, message, fix
 
 
 def _statements(document: Any) -> list[dict[str, Any]]:
