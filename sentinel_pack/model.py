@@ -19,7 +19,7 @@ _DEFAULTS = {
     "sqs": {"max_number_of_messages": 10, "visibility_timeout": 30, "wait_time_seconds": 20,
             "delete_message_after_receive": True},
     "data_format": {"format": "Json", "compression": "Gzip"},
-    "pipeline": {"lambda_runtime": "python3.12", "lambda_timeout": 60,
+    "pipeline": {"lambda_runtime": "python3.14", "lambda_timeout": 60,
                  "firehose_buffer_mb": 128, "firehose_buffer_seconds": 300},
 }
 

@@ -38,12 +38,28 @@ def samples(reference_root: Path) -> Path:
 
 
 CONNECTOR_ONLY_VERSION = "3.0.0"
+#: 3.2.0 moved the Lambda off python3.9 and added UpdateReplacePolicy to the OIDC provider
+#: (docs/differences.md, "Fixed in later releases"); the 3.0.0 build keeps both as published.
+RUNTIME_3_0_0 = "python3.9"
+OIDC_TEMPLATE = "cloudformation/oidc_provider.json.j2"
+UPDATE_REPLACE_POLICY_LINE = '      "UpdateReplacePolicy": "Retain",\n'
+
+
+def _oidc_template_as_of_3_0_0(solution: Path) -> str:
+    """The shipped OIDC template without the 3.2.0 UpdateReplacePolicy, as a templates_dir override."""
+    text = (REPO / "templates" / OIDC_TEMPLATE).read_text(encoding="utf-8")
+    assert text.count(UPDATE_REPLACE_POLICY_LINE) == 1, "the OIDC template changed: update connector_only_source"
+    override = solution / "templates-3.0.0" / OIDC_TEMPLATE
+    override.parent.mkdir(parents=True)
+    override.write_text(text.replace(UPDATE_REPLACE_POLICY_LINE, ""), encoding="utf-8")
+    return "templates-3.0.0"
 
 
 def connector_only_source(dest: Path) -> Path:
     """solution/ as it was for the published 3.0.0: the connector without the detections.
 
-    The golden tests compare this build with the published files; the detections came in 3.1.0.
+    The golden tests compare this build with the published files; the detections came in 3.1.0,
+    the Lambda runtime and the OIDC provider's UpdateReplacePolicy in 3.2.0.
     """
     import yaml
 
@@ -52,6 +68,8 @@ def connector_only_source(dest: Path) -> Path:
     data.pop("analytic_rules", None)
     data.pop("hunting_queries", None)
     data["solution"]["version"] = CONNECTOR_ONLY_VERSION
+    data["aws"]["eks_audit_pipeline"]["lambda_runtime"] = RUNTIME_3_0_0
+    data["templates_dir"] = _oidc_template_as_of_3_0_0(dest)
     data["release_notes"] = [e for e in data["release_notes"] if str(e["version"]) == CONNECTOR_ONLY_VERSION]
     (dest / "solution.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dest
@@ -59,12 +77,15 @@ def connector_only_source(dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def built_eks(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The connector-only AWS EKS 3.0.0 build, compared with the published files (do not modify)."""
+    """The connector-only AWS EKS 3.0.0 build, compared with the published files (do not modify).
+
+    Built without the validate gate: 3.0.0's python3.9 is the SP308 error that 3.2.0 fixes.
+    """
     from sentinel_pack.build import build
 
     source = connector_only_source(tmp_path_factory.mktemp("eks-3.0.0") / "solution")
     out = tmp_path_factory.mktemp("built-eks")
-    build(source, out)
+    build(source, out, validate=False)
     return out
 
 

@@ -33,7 +33,9 @@ _ID_TAILS: list[tuple[tuple[str, ...], str]] = [
 ]
 _TOP_NAME = {"table": "table", "connector": "connector id", "dcr": "data collection rule",
              "poller": "poller"}
-_SETTING_KEYS = {"apiVersion", "kind", "type", "Type"}
+#: Strings that are settings, not text: changing one changes what is deployed (a Lambda runtime,
+#: what CloudFormation does with a resource it deletes or replaces).
+_SETTING_KEYS = {"apiVersion", "kind", "type", "Type", "Runtime", "DeletionPolicy", "UpdateReplacePolicy"}
 _PLAIN = re.compile(r"^[A-Za-z_$][\w$:-]*$")
 
 
