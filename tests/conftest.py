@@ -12,6 +12,23 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solution"
 
 
+def _solution_version() -> str:
+    import yaml
+
+    return str(yaml.safe_load((SOLUTION / "solution.yaml").read_text(encoding="utf-8"))["solution"]["version"])
+
+
+#: The current release of solution/ (its newest Package zip); tests follow it across releases.
+SOLUTION_VERSION = _solution_version()
+CURRENT_ZIP = f"Package/{SOLUTION_VERSION}.zip"
+
+
+def bumped(part: str, version: str = SOLUTION_VERSION) -> str:
+    """The version ``sentinel-pack release PART`` makes of ``version``."""
+    major, minor, patch = map(int, version.split("."))
+    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[part]
+
+
 def _reference_root() -> Path:
     env = os.environ.get("SENTINEL_PACK_REFERENCE")
     root = Path(env) if env else REPO.parent / "shared" / "reference"
@@ -41,18 +58,6 @@ CONNECTOR_ONLY_VERSION = "3.0.0"
 #: 3.2.0 moved the Lambda off python3.9 and added UpdateReplacePolicy to the OIDC provider
 #: (docs/differences.md, "Fixed in later releases"); the 3.0.0 build keeps both as published.
 RUNTIME_3_0_0 = "python3.9"
-OIDC_TEMPLATE = "cloudformation/oidc_provider.json.j2"
-UPDATE_REPLACE_POLICY_LINE = '      "UpdateReplacePolicy": "Retain",\n'
-
-
-def _oidc_template_as_of_3_0_0(solution: Path) -> str:
-    """The shipped OIDC template without the 3.2.0 UpdateReplacePolicy, as a templates_dir override."""
-    text = (REPO / "templates" / OIDC_TEMPLATE).read_text(encoding="utf-8")
-    assert text.count(UPDATE_REPLACE_POLICY_LINE) == 1, "the OIDC template changed: update connector_only_source"
-    override = solution / "templates-3.0.0" / OIDC_TEMPLATE
-    override.parent.mkdir(parents=True)
-    override.write_text(text.replace(UPDATE_REPLACE_POLICY_LINE, ""), encoding="utf-8")
-    return "templates-3.0.0"
 
 
 def connector_only_source(dest: Path) -> Path:
@@ -69,7 +74,7 @@ def connector_only_source(dest: Path) -> Path:
     data.pop("hunting_queries", None)
     data["solution"]["version"] = CONNECTOR_ONLY_VERSION
     data["aws"]["eks_audit_pipeline"]["lambda_runtime"] = RUNTIME_3_0_0
-    data["templates_dir"] = _oidc_template_as_of_3_0_0(dest)
+    data["aws"]["oidc"]["retain_on_replace"] = False
     data["release_notes"] = [e for e in data["release_notes"] if str(e["version"]) == CONNECTOR_ONLY_VERSION]
     (dest / "solution.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return dest

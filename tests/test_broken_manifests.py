@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import SOLUTION_VERSION
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
@@ -67,7 +68,7 @@ CASES = [
     Case("bad-enum", _replace("{name: Region, type: string", "{name: Region, type: text"),
          "table.columns[2].type: 'text' is not allowed\n  fix: use one of: string, int, long, real",
          line_of="{name: Region, type: text"),
-    Case("bad-version", _replace("  version: 3.1.0\n", "  version: '3.0'\n"),
+    Case("bad-version", _replace(f"  version: {SOLUTION_VERSION}\n", "  version: '3.0'\n"),
          "solution.version: '3.0' is not a version like 3.0.1", line_of="  version: '3.0'"),
     Case("role-prefix", _replace("role_name: OIDC_MicrosoftSentinelRoleEKS", "role_name: MicrosoftSentinelRoleEKS"),
          "is not a role name starting with OIDC_", line_of="role_name: MicrosoftSentinelRoleEKS"),
@@ -87,8 +88,8 @@ CASES = [
     Case("unknown-textbox", _replace("role_arn_from: roleArn", "role_arn_from: roleARN"),
          "poller.role_arn_from: no Textbox instruction is named 'roleARN'\n  fix: name one of the connector's text boxes (defined: queueUrl, roleArn)",
          line_of="role_arn_from: roleARN"),
-    Case("no-release-notes", _replace("  version: 3.1.0\n", "  version: 3.1.1\n"),
-         "solution.version: release_notes has no entry for version 3.1.1", line_of="  version: 3.1.1"),
+    Case("no-release-notes", _replace(f"  version: {SOLUTION_VERSION}\n", "  version: 9.9.9\n"),
+         "solution.version: release_notes has no entry for version 9.9.9", line_of="  version: 9.9.9"),
     Case("copyable-label", _replace("          cloudformation: oidc\n", ""),
          "a CopyableLabel needs exactly one of 'value' or 'cloudformation'"),
     Case("not-a-mapping", lambda s: (s / "solution.yaml").write_text("- just\n- a list\n"),

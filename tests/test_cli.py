@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import REPO, SOLUTION
+from conftest import CURRENT_ZIP, REPO, SOLUTION
 from typer.testing import CliRunner
 
 from sentinel_pack import __version__
@@ -44,10 +44,10 @@ def test_missing_path_is_an_io_error() -> None:
 def test_build_prints_a_summary_with_sizes_and_hashes(tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", str(SOLUTION), "--out", str(tmp_path)], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "Package/3.1.0.zip" in result.output
+    assert CURRENT_ZIP in result.output
     import hashlib
 
-    digest = hashlib.sha256((tmp_path / "Package/3.1.0.zip").read_bytes()).hexdigest()
+    digest = hashlib.sha256((tmp_path / CURRENT_ZIP).read_bytes()).hexdigest()
     assert digest[:12] in result.output
     assert "22 files, 22 changed." in result.output
 
@@ -56,8 +56,8 @@ def test_relative_out_as_in_the_readme(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["build", str(SOLUTION), "--out", "build/aws-eks"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert "Package/3.1.0.zip" in result.output
-    assert (tmp_path / "build/aws-eks/Package/3.1.0.zip").is_file()
+    assert CURRENT_ZIP in result.output
+    assert (tmp_path / "build/aws-eks" / CURRENT_ZIP).is_file()
 
 
 def test_quiet_prints_nothing(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_quiet_prints_nothing(tmp_path: Path) -> None:
 def test_accepts_the_manifest_file_itself(tmp_path: Path) -> None:
     result = runner.invoke(app, ["build", str(SOLUTION / "solution.yaml"), "--out", str(tmp_path), "-q"])
     assert result.exit_code == 0
-    assert (tmp_path / "Package/3.1.0.zip").is_file()
+    assert (tmp_path / CURRENT_ZIP).is_file()
 
 
 def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:

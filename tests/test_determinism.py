@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTION
+from conftest import CURRENT_ZIP, SOLUTION
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,7 +39,7 @@ def test_zip_entries_are_sorted_with_fixed_time_and_mode(built_eks: Path) -> Non
 def test_source_date_epoch_sets_the_zip_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
     build(SOLUTION, tmp_path)
-    with zipfile.ZipFile(tmp_path / "Package/3.1.0.zip") as archive:
+    with zipfile.ZipFile(tmp_path / CURRENT_ZIP) as archive:
         assert archive.infolist()[0].date_time == (2023, 11, 14, 22, 13, 20)
 
 
@@ -66,26 +66,26 @@ def test_zip_bytes_depend_only_on_content_and_time(files: dict[str, bytes], time
 
 def test_rebuild_reports_unchanged_and_keeps_the_zip(tmp_path: Path) -> None:
     build(SOLUTION, tmp_path)
-    before = (tmp_path / "Package/3.1.0.zip").stat().st_mtime_ns
+    before = (tmp_path / CURRENT_ZIP).stat().st_mtime_ns
     _, written = build(SOLUTION, tmp_path)
     assert {w.status for w in written} == {"unchanged"}
-    assert (tmp_path / "Package/3.1.0.zip").stat().st_mtime_ns == before
+    assert (tmp_path / CURRENT_ZIP).stat().st_mtime_ns == before
 
 
 def test_a_released_zip_is_never_overwritten_silently(tmp_path: Path, solution_copy: Path) -> None:
     from sentinel_pack.errors import SentinelPackError
 
     build(solution_copy, tmp_path)
-    released = (tmp_path / "Package/3.1.0.zip").read_bytes()
+    released = (tmp_path / CURRENT_ZIP).read_bytes()
     manifest = solution_copy / "solution.yaml"
     manifest.write_text(manifest.read_text().replace("legend: AWS EKS Messages", "legend: EKS audit events"))
     with pytest.raises(SentinelPackError, match="already exists with different content"):
         build(solution_copy, tmp_path)
-    assert (tmp_path / "Package/3.1.0.zip").read_bytes() == released
+    assert (tmp_path / CURRENT_ZIP).read_bytes() == released
     # and nothing else was touched either
     assert "AWS EKS Messages" in (tmp_path / "Package/mainTemplate.json").read_text()
     build(solution_copy, tmp_path, force=True)
-    assert (tmp_path / "Package/3.1.0.zip").read_bytes() != released
+    assert (tmp_path / CURRENT_ZIP).read_bytes() != released
 
 
 def test_older_zips_in_package_stay(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import CURRENT_ZIP, SOLUTION_VERSION, bumped
 from typer.testing import CliRunner
 
 from sentinel_pack.build import build
@@ -41,19 +42,23 @@ SOLUTION = Path(__file__).resolve().parent.parent / "solution"
 
 def make_release(version: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """Manifest edits for a new version with its release-notes entry."""
-    return ("version: 3.1.0\n  publisher_id", f"version: {version}\n  publisher_id"), (
+    return (f"version: {SOLUTION_VERSION}\n  publisher_id", f"version: {version}\n  publisher_id"), (
         "release_notes:\n", f"release_notes:\n  - version: {version}\n    date: 2026-04-01\n"
                             "    changes: [Namespace column.]\n")
 
 
 @pytest.fixture(scope="module")
 def eks_300(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("eks-3.1.0")
+    out = tmp_path_factory.mktemp(f"eks-{SOLUTION_VERSION}")
     build(SOLUTION, out)
     return out
 
 
-def build_301(solution_copy: Path, out: Path, version: str = "3.1.1") -> Path:
+PATCH = bumped("patch")
+MINOR = bumped("minor")
+
+
+def build_301(solution_copy: Path, out: Path, version: str = PATCH) -> Path:
     """AWS EKS with one column added and the table description changed."""
     edit_manifest(solution_copy,
                   *make_release(version),
@@ -89,7 +94,7 @@ def test_column_added_and_description_changed_are_exactly_the_changes(eks_300: P
     assert column.new == {"name": "Namespace", "type": "string", "description": "Namespace"}
     # Everything else is the release itself: the version number and the release-notes row.
     release = [c for c in result.changes if c.category == "release"]
-    assert {c.summary for c in release if c.artefact != "ReleaseNotes.md"} == {"version 3.1.0 → 3.1.1"}
+    assert {c.summary for c in release if c.artefact != "ReleaseNotes.md"} == {f"version {SOLUTION_VERSION} → {PATCH}"}
     assert [c.kind for c in release if c.artefact == "ReleaseNotes.md"] == ["added"]
     assert (result.required_bump, result.actual_bump, result.version_ok) == ("minor", "patch", False)
 
@@ -102,8 +107,8 @@ def test_check_version_fails_for_a_patch_bump_and_passes_for_minor(eks_300: Path
     assert result.exit_code == 1, result.output
     assert "these changes need a minor bump" in result.output
 
-    edit_manifest(solution_copy, ("version: 3.1.1\n  publisher_id", "version: 3.2.0\n  publisher_id"),
-                  ("  - version: 3.1.1\n", "  - version: 3.2.0\n"))
+    edit_manifest(solution_copy, (f"version: {PATCH}\n  publisher_id", f"version: {MINOR}\n  publisher_id"),
+                  (f"  - version: {PATCH}\n", f"  - version: {MINOR}\n"))
     minor = tmp_path / "minor"
     build(solution_copy, minor)
     result = runner.invoke(app, ["diff", str(eks_300), str(minor), "--check-version"])
@@ -236,7 +241,7 @@ def test_cloudformation_from_a_template_override_changes_every_copy(solution_cop
 
 def test_package_zip_against_folder_compares_the_package(eks_300: Path, solution_copy: Path, tmp_path: Path) -> None:
     new = build_301(solution_copy, tmp_path / "new")
-    result = compare(load_side(eks_300 / "Package" / "3.1.0.zip"), load_side(new))
+    result = compare(load_side(eks_300 / CURRENT_ZIP), load_side(new))
     assert {c.artefact for c in result.changes if c.category != "release"} == {INNER}
     assert result.required_bump == "minor"
     assert result.new.notes == ["only Package/ files compared: the other side is a package zip"]
@@ -291,8 +296,8 @@ def test_markdown_has_a_summary_table_then_one_details_section_per_artefact(
     assert result.exit_code == 0, result.output
     text = result.stdout
     lines = text.splitlines()
-    assert lines[0] == "## sentinel-pack diff: `3.1.0` → `3.1.1`"
-    assert "**Required bump: minor** · ❌ version 3.1.0 → 3.1.1 is a patch bump: too small" in lines
+    assert lines[0] == f"## sentinel-pack diff: `{SOLUTION_VERSION}` → `{PATCH}`"
+    assert f"**Required bump: minor** · ❌ version {SOLUTION_VERSION} → {PATCH} is a patch bump: too small" in lines
     header = lines.index("| Artefact | Breaking | Feature | Fix | Release |")
     assert header < text.splitlines().index(next(line for line in lines if line.startswith("<details>")))
     rows = [line for line in lines[header + 2:] if line.startswith("| `")]
@@ -319,7 +324,7 @@ def test_json_output_shape(eks_300: Path, solution_copy: Path, tmp_path: Path) -
     data = json.loads(result.stdout)
     assert set(data) == {"old", "new", "summary", "required_bump", "actual_bump", "version_ok", "problems", "artefacts",
                          "unchanged"}
-    assert data["old"]["version"] == "3.1.0" and data["new"]["version"] == "3.1.1"
+    assert data["old"]["version"] == SOLUTION_VERSION and data["new"]["version"] == PATCH
     assert data["summary"] == {"breaking": 0, "feature": 4, "fix": 2, "release": 5}
     assert (data["required_bump"], data["actual_bump"], data["version_ok"]) == ("minor", "patch", False)
     table = next(a for a in data["artefacts"] if a["name"] == TABLE)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import CURRENT_ZIP, SOLUTION_VERSION, bumped
 from typer.testing import CliRunner
 
 from sentinel_pack.build import build
@@ -91,7 +92,7 @@ def test_release_and_validate_compare_detections_with_the_last_released_zip(solu
     with pytest.raises(SentinelPackError) as caught:
         release(solution_copy, "patch", "Longer lookback.", "2026-12-01")
     (problem,) = caught.value.problems
-    assert problem.message.startswith("SP803: compared with Package/3.1.0.zip: hunting query 'EKS API requests")
+    assert problem.message.startswith(f"SP803: compared with {CURRENT_ZIP}: hunting query 'EKS API requests")
     assert (solution_copy / "solution.yaml").read_bytes() == manifest_before  # nothing released
     assert "the query changed but version stayed 1.0.0" in problem.message
     _edit(solution_copy, QUERY, ("version: 1.0.0", "version: 1.1.0"))
@@ -103,12 +104,13 @@ def test_validate_reports_a_query_changed_under_the_same_version(solution_copy: 
     from sentinel_pack.validate.runner import validate_paths
 
     _edit(solution_copy, QUERY, ("let Lookback = 7d;", "let Lookback = 30d;"))
-    _edit(solution_copy, "solution.yaml", ("  version: 3.1.0\n", "  version: 3.1.1\n"),
-          ("release_notes:\n", "release_notes:\n  - version: 3.1.1\n    date: 2026-12-01\n    changes: [Longer lookback.]\n"))
+    patch = bumped("patch")
+    _edit(solution_copy, "solution.yaml", (f"  version: {SOLUTION_VERSION}\n", f"  version: {patch}\n"),
+          ("release_notes:\n", f"release_notes:\n  - version: {patch}\n    date: 2026-12-01\n    changes: [Longer lookback.]\n"))
     build(solution_copy, validate=False)  # what a hand-made release would leave in the folder
     (finding,) = [f for f in validate_paths([solution_copy]) if f.severity == "error"]
     assert finding.rule == "SP803" and finding.file.endswith("Package/mainTemplate.json")
-    assert finding.message.startswith("compared with Package/3.1.0.zip: hunting query 'EKS API requests")
+    assert finding.message.startswith(f"compared with {CURRENT_ZIP}: hunting query 'EKS API requests")
 
 
 def test_a_rule_inserted_first_is_one_addition_not_a_shift(released: Path, solution_copy: Path, tmp_path: Path) -> None:

@@ -246,3 +246,54 @@ def test_init_scaffolds_the_protected_provider_and_the_supported_runtime(tmp_pat
     assert runtimes_used == ["python3.14"]
     strict = runner.invoke(app, ["validate", str(out), "--strict"])
     assert strict.exit_code == 0, strict.output
+
+
+# --- the 3.2.0 release as diff shows it -----------------------------------------------------
+
+OIDC_LABEL = "CloudFormation 'Template 1: OpenID Connect authentication provider deployment'"
+STACK_LABEL = "CloudFormation 'Template 2: AWS EKS Resources Deployment'"
+
+
+def test_diff_3_1_0_to_3_2_0_is_exactly_the_runtime_and_the_policy() -> None:
+    """Pinned: `sentinel-pack diff solution/Package/3.1.0.zip solution/Package/3.2.0.zip --format json`."""
+    package = SOLUTION / "Package"
+    result = runner.invoke(app, ["diff", str(package / "3.1.0.zip"), str(package / "3.2.0.zip"), "--format", "json",
+                                 "--check-version"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["old"]["version"], data["new"]["version"]) == ("3.1.0", "3.2.0")
+    assert (data["required_bump"], data["actual_bump"], data["version_ok"], data["problems"]) == (
+        "minor", "minor", True, [])
+    assert data["summary"] == {"breaking": 0, "feature": 4, "fix": 0, "release": 3}
+    changes = sorted((a["name"], c["path"], c["kind"], c["category"], c["summary"], c["old"], c["new"])
+                     for a in data["artefacts"] for c in a["changes"])
+    main = "Package/mainTemplate.json"
+    runtime = ("Resources.EKSLogTransformFunction.Properties.Runtime", "changed", "feature",
+               "Runtime changed: python3.9 → python3.14", "python3.9", "python3.14")
+    policy = ("Resources.OIDCIdentityProvider.UpdateReplacePolicy", "added", "feature",
+              "UpdateReplacePolicy added", None, "Retain")
+    version = ("changed", "release", "version 3.1.0 → 3.2.0", "3.1.0", "3.2.0")
+    assert changes == sorted([
+        (main, "resources['contentPackages {_solutionId}'].properties.version", *version),
+        (main, "variables._solutionVersion", *version),
+        (main, "variables.dataConnectorCCPVersion", *version),
+        *[(f"{main} > {inner}{label}", *change)
+          for inner in ("", "contentTemplate AWSEKSDefinition > ")
+          for label, change in ((OIDC_LABEL, policy), (STACK_LABEL, runtime))],
+    ])
+    assert "Package/createUiDefinition.json" in data["unchanged"]
+
+
+def test_import_keeps_the_published_policy_and_runtime(reference_eks: Path, tmp_path: Path) -> None:
+    """A solution published before 3.2.0 imports as it is; the manifest shows the two keys to change."""
+    import shutil
+
+    from sentinel_pack.importer.run import import_solution
+
+    upstream = tmp_path / "AWS EKS"
+    shutil.copytree(reference_eks, upstream)
+    _, differences, _ = import_solution(upstream, tmp_path / "manifest")
+    assert differences == []
+    data = yaml.safe_load((tmp_path / "manifest/solution.yaml").read_text(encoding="utf-8"))
+    assert data["aws"]["oidc"]["retain_on_replace"] is False
+    assert data["aws"]["eks_audit_pipeline"]["lambda_runtime"] == "python3.9"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SOLUTION
+from conftest import CURRENT_ZIP, SOLUTION, SOLUTION_VERSION
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -119,11 +119,24 @@ def test_the_full_build_validates_clean(built_full: Path) -> None:
     assert validate_paths([built_full]) == []  # validate --strict passes: no cfn-lint warning either
 
 
-def test_release_kept_the_published_package(reference_eks: Path) -> None:
-    """3.1.0 is the current package; the 3.0.0 zip stays as it was released."""
-    assert (SOLUTION / "Package/3.1.0.zip").is_file() and (SOLUTION / "Package/3.0.0.zip").is_file()
-    notes = (SOLUTION / "ReleaseNotes.md").read_text(encoding="utf-8").splitlines()
-    assert notes[2].startswith("| 3.1.0 ") and notes[3].startswith("| 3.0.0 ")
+#: sha256 of each zip as released: a later release never rewrites them.
+RELEASED_ZIPS = {
+    "3.0.0": "8f2b242c5171d93f1185567d3b43c092adbc3dec42bf8a96aea820c9d145a61f",
+    "3.1.0": "30354acc13af150b0abde789e16702aaedf17791f23c05252f6e60671f06a5fb",
+}
+
+
+def test_release_kept_the_published_packages() -> None:
+    """Earlier zips stay byte for byte as released; the notes list every release, newest first."""
+    import hashlib
+
+    for version, digest in RELEASED_ZIPS.items():
+        assert hashlib.sha256((SOLUTION / f"Package/{version}.zip").read_bytes()).hexdigest() == digest, version
+    assert (SOLUTION / CURRENT_ZIP).is_file()
+    versions = sorted({SOLUTION_VERSION, *RELEASED_ZIPS}, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
+    notes = (SOLUTION / "ReleaseNotes.md").read_text(encoding="utf-8").splitlines()[2:]
+    assert [row.split("|")[1].strip() for row in notes] == versions
+    assert sorted(p.name for p in (SOLUTION / "Package").glob("*.zip")) == sorted(f"{v}.zip" for v in versions)
 
 
 def test_a_query_that_looks_like_an_expression_is_escaped(solution_copy: Path, tmp_path: Path) -> None:

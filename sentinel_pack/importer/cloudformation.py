@@ -29,12 +29,16 @@ def oidc_values(template: dict[str, Any]) -> dict[str, Any] | None:
     providers = _of_type(template, "AWS::IAM::OIDCProvider")
     if len(providers) != 1 or len(template["Resources"]) != 1:
         return None
-    props = providers[0][1].get("Properties", {})
+    provider = providers[0][1]
+    props = provider.get("Properties", {})
     tenant = _TENANT.search(str(props.get("Url", "")))
     if not tenant or not props.get("ClientIdList") or not props.get("ThumbprintList"):
         return None
-    return {"tenant_id": tenant.group(1), "client_id": props["ClientIdList"][0],
-            "thumbprint": props["ThumbprintList"][0], "description": template.get("Description", "")}
+    values = {"tenant_id": tenant.group(1), "client_id": props["ClientIdList"][0],
+              "thumbprint": props["ThumbprintList"][0], "description": template.get("Description", "")}
+    if "UpdateReplacePolicy" not in provider:  # as published before sentinel-pack's default kept it
+        values["retain_on_replace"] = False
+    return values
 
 
 def resources_values(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]] | None:
