@@ -297,3 +297,16 @@ def test_import_keeps_the_published_policy_and_runtime(reference_eks: Path, tmp_
     data = yaml.safe_load((tmp_path / "manifest/solution.yaml").read_text(encoding="utf-8"))
     assert data["aws"]["oidc"]["retain_on_replace"] is False
     assert data["aws"]["eks_audit_pipeline"]["lambda_runtime"] == "python3.9"
+
+
+def test_retain_on_replace_takes_only_true_or_false(solution_copy: Path) -> None:
+    manifest = solution_copy / "solution.yaml"
+    anchor = "    description: This Stack creates an Open ID Connect (OIDC) web identity provider.\n"
+    text = manifest.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1
+    manifest.write_text(text.replace(anchor, anchor + "    retain_on_replace: sometimes\n"), encoding="utf-8")
+    line = text[: text.index(anchor)].count("\n") + 2
+    result = runner.invoke(app, ["build", str(solution_copy), "--out", str(solution_copy.parent / "out")])
+    assert result.exit_code == 1
+    assert (f"solution.yaml:{line}:24: aws.oidc.retain_on_replace: expected true or false, got 'sometimes'"
+            in result.output)
