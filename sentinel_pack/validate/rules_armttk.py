@@ -1,221 +1,152 @@
-"""SP6xx: the arm-ttk checks the Azure-Sentinel pipeline runs on packages, without its skips."""
+"""SP6xx: arm-ttk's deploymentTemplate and createUiDefinition tests, without the pipeline's skips.
+
+The checks live in ``sentinel_pack.armttk`` (one function per arm-ttk test, on the parsed
+template); this module reads the package files as ARM reads them (comments, BOM) and registers
+each check as a rule. docs/rules.md maps every arm-ttk test to its rule or says why none applies.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
 
+from sentinel_pack.armttk import deployment, ids, ui
+from sentinel_pack.armttk.context import Context, Hit
+from sentinel_pack.armttk.template import Template
+from sentinel_pack.jsonsource import JsonSyntaxError, parse
 from sentinel_pack.validate.finding import ERROR, rule
-from sentinel_pack.validate.rules_crossfile import _walk_strings
-from sentinel_pack.validate.target import Target, nested_templates
+from sentinel_pack.validate.target import Target
 
 Out = Iterator[tuple[str, str, str, str]]
 
 
-def _references(template: dict, kind: str) -> set[str]:
-    """Names used as ``parameters('x')`` or ``variables('x')`` in any expression of the template."""
-    found: set[str] = set()
-    for _, text in _walk_strings(template):
-        found.update(re.findall(rf"{kind}\(\s*'([^']+)'\s*\)", text))
-    return found
+@lru_cache(maxsize=8)
+def _read(data: bytes) -> Any:
+    """The value of a package file as ARM reads it, or the JsonSyntaxError; cached by content."""
+    try:
+        return parse(data, comments=True).data
+    except JsonSyntaxError as error:
+        return error
 
 
-@rule("SP601", ERROR, "Every template parameter is used")
-def parameters_used(target: Target) -> Out:
-    rel, main = target.package("mainTemplate.json")
-    if not isinstance(main, dict):
+@lru_cache(maxsize=8)
+def _template(data: bytes) -> Template | JsonSyntaxError | None:
+    value = _read(data)
+    if isinstance(value, JsonSyntaxError):
+        return value
+    return Template(value) if isinstance(value, dict) else None
+
+
+def _package(target: Target, name: str) -> tuple[str, Any]:
+    rel = next((r for r in target.files if r.lower() == f"package/{name.lower()}"), f"Package/{name}")
+    return rel, (_read(target.files[rel]) if rel in target.files else None)
+
+
+def _context(target: Target) -> tuple[str, Context | None]:
+    rel = next((r for r in target.files if r.lower() == "package/maintemplate.json"), "Package/mainTemplate.json")
+    template = _template(target.files[rel]) if rel in target.files else None
+    if not isinstance(template, Template):
+        return rel, None
+    ui_value = _package(target, "createUiDefinition.json")[1]
+    return rel, Context(template, is_main=True, ui=ui_value if isinstance(ui_value, dict) else None)
+
+
+def _template_rule(rule_id: str, title: str, check: Callable[[Context], Iterator[Hit]], severity: str = ERROR) -> None:
+    def run(target: Target) -> Out:
+        rel, ctx = _context(target)
+        if ctx is not None:
+            for path, message, fix in check(ctx):
+                yield rel, path, message, fix
+    run.__doc__ = check.__doc__
+    rule(rule_id, severity, title)(run)
+
+
+def _ui_rule(rule_id: str, title: str, check: Callable[[Any, Any], Iterator[Hit]], *, on_template: bool = False,
+             severity: str = ERROR) -> None:
+    def run(target: Target) -> Out:
+        ui_rel, ui_value = _package(target, "createUiDefinition.json")
+        main_rel, ctx = _context(target)
+        if not isinstance(ui_value, dict):
+            return
+        for path, message, fix in check(ui_value, ctx.data if ctx else None):
+            yield main_rel if on_template else ui_rel, path, message, fix
+    run.__doc__ = check.__doc__
+    rule(rule_id, severity, title)(run)
+
+
+@rule("SP608", ERROR, "mainTemplate.json is JSON as ARM reads it, and its expressions parse")
+def expression_syntax(target: Target) -> Out:
+    rel = next((r for r in target.files if r.lower() == "package/maintemplate.json"), None)
+    if rel is None:
         return
-    used = _references({k: v for k, v in main.items() if k != "parameters"}, "parameters")
-    used |= _references({n: p.get("metadata", {}) for n, p in main.get("parameters", {}).items()}, "parameters")
-    for name in main.get("parameters", {}):
-        if name not in used:
-            yield rel, f"parameters.{name}", f"parameter '{name}' is never used", "remove it or use it"
-
-
-@rule("SP602", ERROR, "Every template variable is used")
-def variables_used(target: Target) -> Out:
-    rel, main = target.package("mainTemplate.json")
-    if not isinstance(main, dict):
+    template = _template(target.files[rel])
+    if isinstance(template, JsonSyntaxError):
+        yield rel, "", f"not JSON as ARM reads it: {template}", "fix the JSON syntax at that line"
         return
-    variables = main.get("variables", {})
-    used = _references({k: v for k, v in main.items() if k != "variables"}, "variables")
-    for name, value in variables.items():  # a variable may be used by another one
-        used |= _references({"v": value}, "variables") - {name}
-    for name in variables:
-        if name not in used:
-            yield rel, f"variables.{name}", f"variable '{name}' is never used", "remove it or use it"
+    if template is not None:
+        for path, message, fix in deployment.expression_syntax(Context(template)):
+            yield rel, path, message, fix
 
 
-@rule("SP603", ERROR, "Locations are not hard-coded")
-def location_not_hardcoded(target: Target) -> Out:
-    rel, main = target.package("mainTemplate.json")
-    if not isinstance(main, dict):
-        return
-    for path, text in _walk_strings(main.get("resources", [])):
-        if path.endswith(".location") and not text.startswith("[") and text.lower() != "global":
-            yield (
-                rel,
-                f"resources{path}" if path.startswith("[") else path,
-                f"location '{text}' is hard-coded",
-                "use [parameters('workspace-location')]",
-            )
-
-
-@rule("SP604", ERROR, "createUiDefinition outputs and template parameters match")
-def outputs_match_parameters(target: Target) -> Out:
-    main_rel, main = target.package("mainTemplate.json")
-    ui_rel, ui = target.package("createUiDefinition.json")
-    if not isinstance(main, dict) or not isinstance(ui, dict):
-        return
-    outputs = ui.get("parameters", {}).get("outputs", {})
-    parameters = main.get("parameters", {})
-    for name in outputs:
-        if name not in parameters:
-            yield (
-                ui_rel,
-                f"parameters.outputs.{name}",
-                f"output '{name}' is not a template parameter",
-                "remove the output or add the parameter to mainTemplate.json",
-            )
-    for name, definition in parameters.items():
-        if "defaultValue" not in definition and name not in outputs:
-            yield (
-                main_rel,
-                f"parameters.{name}",
-                f"parameter '{name}' has no default and no createUiDefinition output",
-                "give it a defaultValue or an output of the same name",
-            )
+for _id, _title, _check in (
+    ("SP601", "Every template parameter is used", deployment.parameters_referenced),
+    ("SP602", "Every template variable is used", deployment.variables_referenced),
+    ("SP603", "Locations are not hard-coded", deployment.location_not_hardcoded),
+    ("SP606", "The template has no blank properties", ids.no_blanks),
+    ("SP607", "Resource id properties are built with resourceId() and its kin", ids.ids_from_resource_ids),
+    ("SP609", "Expressions call only ARM template functions", deployment.known_functions),
+    ("SP610", "parameters() and variables() name declared ones", deployment.defined_references),
+    ("SP611", "Templates declare a deployment template $schema", deployment.schema_correct),
+    ("SP612", "apiVersions are recent", deployment.api_versions_recent),
+    ("SP613", "apiVersions in reference() and list*() are recent", deployment.api_versions_in_references),
+    ("SP614", "providers().apiVersions is not used", deployment.providers_api_versions),
+    ("SP615", "_artifactsLocation parameters are declared correctly", deployment.artifacts_parameter),
+    ("SP616", "secureString parameters have no default", deployment.secure_string_no_default),
+    ("SP617", "Outer-scope nested deployments use no secrets", deployment.secure_params_nested),
+    ("SP618", "Password and secret parameters are secure", deployment.password_params_secure),
+    ("SP619", "Parameters passed to nested deployments keep their type", deployment.parameter_types_consistent),
+    ("SP620", "Outputs contain no secrets", deployment.outputs_without_secrets),
+    ("SP621", "minValue and maxValue are integers, given together", deployment.min_max_numbers),
+    ("SP622", "Dynamic variable references do not use concat()", deployment.dynamic_variables_no_concat),
+    ("SP623", "No hard-coded Azure endpoint URIs", deployment.no_hardcoded_uri),
+    ("SP624", "URIs are built with uri(), not concat() or format()", deployment.uris_properly_constructed),
+    ("SP625", "A resource location is an expression or 'global'", deployment.resources_have_location),
+    ("SP626", "resourceId() and kin get no resourceGroup(), subscription() or concat() segments",
+     deployment.resource_ids_without_functions),
+    ("SP627", "Nested deployments are not in debug mode", deployment.deployments_not_debug),
+    ("SP628", "dependsOn entries do not start with if() or concat()", deployment.depends_on_best_practices),
+):
+    _template_rule(_id, _title, _check)
 
 
 @rule("SP605", ERROR, "contentVersion is a four-part version")
 def content_version(target: Target) -> Out:
-    rel, main = target.package("mainTemplate.json")
+    import re
+
+    rel, main = _package(target, "mainTemplate.json")
     if isinstance(main, dict) and not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", str(main.get("contentVersion", ""))):
-        yield (
-            rel,
-            "contentVersion",
-            f"'{main.get('contentVersion')}' is not like 1.0.0.0",
-            "set contentVersion: 1.0.0.0",
-        )
+        yield rel, "contentVersion", f"'{main.get('contentVersion')}' is not like 1.0.0.0", "set contentVersion: 1.0.0.0"
 
 
-#: arm-ttk's ``PropertiesThatCanBeEmpty``: these keys, and their direct members, may be blank.
-BLANK_ALLOWED = frozenset({
-    "resources", "outputs", "variables", "parameters", "functions", "properties", "template",
-    "defaultValue", "accessPolicies", "value", "promotionCode", "inputs", "notEquals", "clientId",
-    "allowedCallerIpAddresses", "workerPools", "AzureMonitor", "requiredDataConnectors",
-})
-
-#: Containers whose members may be blank. arm-ttk exempts members of any allowed key by name
-#: anywhere in the file, which lets every blank under a resource's ``properties`` through;
-#: sentinel-pack checks resource properties.
-BLANK_MEMBERS_ALLOWED = BLANK_ALLOWED - {"properties", "resources"}
-
-
-def _is_blank(value: object) -> bool:
-    return value is None or value in ("", [], {}) or (isinstance(value, str) and not value.strip())
-
-
-def _blanks(value: object, path: str, parent_key: str | None) -> Iterator[str]:
-    """Paths of blank member values (arm-ttk looks only at ``"key": <blank>``, not array items)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else key
-            allowed = key in BLANK_ALLOWED or parent_key in BLANK_MEMBERS_ALLOWED \
-                or key.lstrip().startswith(("[", "/subscriptions/"))
-            if _is_blank(item) and not allowed:
-                yield here
-            yield from _blanks(item, here, key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _blanks(item, f"{path}[{index}]", None)
+for _id, _title, _check, _on_template in (
+    ("SP604", "createUiDefinition outputs are template parameters", ui.outputs_are_parameters, False),
+    ("SP629", "Parameters without a default are createUiDefinition outputs", ui.parameters_without_default_in_ui, True),
+    ("SP650", "createUiDefinition declares the 0.1.2-preview schema and version", ui.schema, False),
+    ("SP651", "createUiDefinition has no blank properties", ui.no_blanks, False),
+    ("SP652", "Controls read by outputs exist", ui.controls_in_outputs_exist, False),
+    ("SP653", "Values a control offers are allowed by its parameter", ui.allowed_values_allowed, False),
+    ("SP654", "Textboxes have a valid regex and a validation message", ui.textboxes_well_formed, False),
+    ("SP655", "Controls have tooltips", ui.tooltips_present, False),
+    ("SP656", "Password boxes have a length constraint", ui.password_min_length, False),
+    ("SP657", "Password boxes feed secure parameters", ui.password_boxes_secure, False),
+    ("SP658", "outputs.location is [location()]", ui.location_in_outputs, False),
+    ("SP659", "The handler is Microsoft.Azure.CreateUIDef", ui.handler_correct, False),
+    ("SP660", "Credential confirmation is not hidden", ui.confirmation_not_hidden, False),
+    ("SP661", "Validations have a message", ui.validations_have_message, False),
+    ("SP662", "Username boxes have no default", ui.usernames_no_default, False),
+    ("SP663", "New-or-existing selectors output their resource group and choice", ui.hide_existing_handled, False),
+):
+    _ui_rule(_id, _title, _check, on_template=_on_template)
 
 
-@rule("SP606", ERROR, "The template has no blank properties")
-def no_blanks(target: Target) -> Out:
-    """arm-ttk 'Template Should Not Contain Blanks': an empty value means 'unset' in ARM, say so."""
-    rel, main = target.package("mainTemplate.json")
-    if not isinstance(main, dict):
-        return
-    for path in _blanks(main, "", None):
-        yield rel, path, "blank property (empty string, array, object or null)", \
-            "remove the property, or give it a value (use [variables('blanks')] where ARM needs an empty string)"
-
-
-#: arm-ttk's exemptions (not resource ids), plus Sentinel content identifiers, which are names.
-ID_EXEMPT = frozenset(name.lower() for name in (
-    "appId", "clientId", "DataTypeId", "defaultMenuItemId", "keyVaultSecretId", "keyId", "objectId",
-    "menuId", "policyDefinitionReferenceId", "servicePrincipalClientId", "StartingDeviceID",
-    "subscriptionId", "SyntheticMonitorId", "targetProtectionContainerId", "targetWorkerSizeId",
-    "tenantId", "timezoneId", "vlanId", "workerSizeId",
-    # Sentinel content: identifiers of content items, not Azure resource ids
-    "contentId", "contentProductId", "packageId", "sourceId", "dataCollectionRuleImmutableId",
-    "alertRuleTemplateName", "templateId", "connectorId",
-))
-ID_FUNCTIONS = ("extensionResourceId", "resourceId", "subscriptionResourceId", "tenantResourceId", "if",
-                "parameters", "reference", "variables", "subscription", "guid")
-_ID_EXPRESSION = re.compile(r"^\s*\[\[?\s*(" + "|".join(ID_FUNCTIONS) + r")\s*\(", re.IGNORECASE)
-_VARIABLE = re.compile(r"^\s*\[\[?\s*variables\(\s*'([^']+)'\s*\)\s*\]\s*$")
-
-
-def _expand(value: str, variables: dict, depth: int = 0) -> object:
-    """Follow ``[variables('x')]`` to its value, as arm-ttk's Expand-AzTemplate does."""
-    match = _VARIABLE.match(value)
-    if match and depth < 10 and match.group(1) in variables:
-        inner = variables[match.group(1)]
-        return _expand(inner, variables, depth + 1) if isinstance(inner, str) else inner
-    return value
-
-
-def _id_properties(value: object, path: str, in_ui_config: bool = False) -> Iterator[tuple[str, str, object]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}"
-            if key in ("tags", "mainTemplate"):
-                continue  # arm-ttk skips tags; nested templates are checked with their own variables
-            if key.lower().endswith("id") and key.lower() not in ID_EXEMPT and not (in_ui_config and key == "id"):
-                yield here, key, item
-            yield from _id_properties(item, here, in_ui_config or key == "connectorUiConfig")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _id_properties(item, f"{path}[{index}]", in_ui_config)
-
-
-#: Per resource type, properties that hold content identifiers: a content package's ``id`` and
-#: ``parentId`` are its product id and solution id (the upstream "known false positive").
-TYPE_ID_EXEMPT = {"contentpackages": frozenset({"id", "parentid"})}
-
-
-def _resource_ids(template: dict, prefix: str) -> Iterator[tuple[str, str, object]]:
-    for index, resource in enumerate(template.get("resources") or []):
-        if not isinstance(resource, dict):
-            continue
-        exempt = TYPE_ID_EXEMPT.get(str(resource.get("type", "")).rsplit("/", 1)[-1].lower(), frozenset())
-        for path, key, value in _id_properties(resource, f"{prefix}resources[{index}]"):
-            if key.lower() not in exempt or path.count(".") != f"{prefix}resources[{index}]".count(".") + 2:
-                yield path, key, value
-
-
-@rule("SP607", ERROR, "Resource id properties are built with resourceId() and its kin")
-def ids_from_resource_ids(target: Target) -> Out:
-    """arm-ttk 'IDs Should Be Derived From ResourceIDs', with Sentinel's content ids exempted (docs/rules.md)."""
-    rel, main = target.package("mainTemplate.json")
-    if not isinstance(main, dict):
-        return
-    for prefix, template in nested_templates(main):
-        # '[' is evaluated by the outer deployment, '[[' by the nested one: each with its variables
-        outer = main.get("variables") if isinstance(main.get("variables"), dict) else {}
-        inner = template.get("variables") if isinstance(template.get("variables"), dict) else {}
-        for path, key, value in _resource_ids(template, prefix):
-            if isinstance(value, dict):
-                if not isinstance(value.get("value"), str):
-                    continue
-                value = value["value"]
-            if not isinstance(value, str):
-                continue
-            expanded = _expand(value, inner if value.lstrip().startswith("[[") else outer)
-            if not value.strip():
-                yield rel, path, f"'{key}' is blank", "derive it with resourceId()"
-            elif isinstance(expanded, str) and not _ID_EXPRESSION.match(expanded):
-                yield rel, path, f"'{key}' is {value!r}, not derived from a resource id", \
-                    f"use one of {', '.join(ID_FUNCTIONS)} (e.g. [resourceId('Type', name)])"
