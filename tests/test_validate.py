@@ -202,7 +202,7 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("ui-control-type-misspelt", _json_edit(UI, lambda d: _set(d["parameters"]["steps"][0]["elements"][0], ["type"], "Microsoft.Common.TextBlok")), "SP205"),
     ("blank-string", _json_edit(MAIN, lambda d: _set(d["resources"][4]["properties"], ["description"], "")), "SP606"),
     ("blank-array", _json_edit(MAIN, lambda d: _set(d["resources"][2]["properties"], ["providers"], [])), "SP606"),
-    ("id-not-from-resource-id", _json_edit(MAIN, lambda d: _set(d["resources"][2]["properties"], ["parentId"], "AWSEKS")), "SP607"),
+    ("id-not-from-resource-id", _json_edit(MAIN, lambda d: _set(d["resources"][2]["properties"], ["workspaceResourceId"], "AWSEKS")), "SP607"),
     ("id-variable-literal", _json_edit(MAIN, lambda d: (d["variables"].update(spareId="AWSEKS"), _set(
         _inner(d, 0, 2)["properties"], ["dataCollectionEndpointId"], "[variables('spareId')]"))), "SP607"),
     ("embedded-template-wildcard", _json_edit(DEF, _embedded(2, lambda t: _set(t["Resources"]["SentinelWebIdentityBasedRole"][
@@ -213,7 +213,7 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("unused-variable", _json_edit(MAIN, lambda d: d["variables"].update(spare="x")), "SP602"),
     ("hardcoded-location", _json_edit(MAIN, lambda d: _set(d["resources"][1], ["location"], "eastus")), "SP603"),
     ("ui-output-not-a-parameter", _json_edit("Package/createUiDefinition.json", lambda d: d["parameters"]["outputs"].update(region="[location()]")), "SP604"),
-    ("parameter-without-default-or-output", _json_edit(MAIN, lambda d: d["parameters"]["resourceGroupName"].pop("defaultValue")), "SP604"),
+    ("parameter-without-default-or-output", _json_edit(MAIN, lambda d: d["parameters"]["resourceGroupName"].pop("defaultValue")), "SP629"),
     ("content-version", _json_edit(MAIN, lambda d: _set(d, ["contentVersion"], "1.0")), "SP605"),
     ("azure-sentinel-wording", _json_edit(DEF, lambda d: _set(_ui(d), ["descriptionMarkdown"], "Ingests EKS logs into Azure Sentinel.")), "SP701"),
     ("id-whitespace", _json_edit(DCR, lambda d: _set(d, ["name"], "AWS EKS DCR")), "SP702"),

@@ -155,23 +155,23 @@ def _is_resource(value: dict) -> bool:
     return isinstance(value.get("type"), str) and ("apiVersion" in value or "name" in value)
 
 
-def _exempt_names(value: object, in_resource: bool = False) -> set[str]:
+def _exempt_names(value: object, resource_properties: bool = False) -> set[str]:
     """arm-ttk's quirk: a blank 'x' is fine when any object with an allowed key also has a key 'x'.
 
-    sentinel-pack does not count resources and their ``properties`` as such objects: each has
-    ``properties`` (an allowed key), so under arm-ttk any name a resource uses may be blank anywhere
-    (docs/rules.md SP606).
+    sentinel-pack does not count a resource and its ``properties`` object as such objects: each
+    has ``properties`` (an allowed key, matched by arm-ttk anywhere in the name), so under arm-ttk
+    any name a resource or its properties use may be blank anywhere (docs/rules.md SP606).
     """
     found: set[str] = set()
     if isinstance(value, dict):
         resource = _is_resource(value)
-        if not (resource or in_resource) and any(_ALLOWED_KEY.search(str(k)) for k in value):
+        if not (resource or resource_properties) and any(_ALLOWED_KEY.search(str(k)) for k in value):
             found.update(str(k).lower() for k in value)
         for key, item in value.items():
-            found |= _exempt_names(item, (resource or in_resource) and key != "mainTemplate")
+            found |= _exempt_names(item, resource and key == "properties")
     elif isinstance(value, list):
         for item in value:
-            found |= _exempt_names(item, in_resource)
+            found |= _exempt_names(item)
     return found
 
 

@@ -7,6 +7,7 @@ each check as a rule. docs/rules.md maps every arm-ttk test to its rule or says 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 from sentinel_pack.armttk import deployment, ids, ui
 from sentinel_pack.armttk.context import Context, Hit
 from sentinel_pack.armttk.template import Template
-from sentinel_pack.jsonsource import JsonSyntaxError, parse
+from sentinel_pack.armttk.expr import ExprError
+from sentinel_pack.jsonsource import JsonDocument, JsonSyntaxError, parse
 from sentinel_pack.validate.finding import ERROR, rule
 from sentinel_pack.validate.target import Target
 
@@ -22,12 +24,21 @@ Out = Iterator[tuple[str, str, str, str]]
 
 
 @lru_cache(maxsize=8)
-def _read(data: bytes) -> Any:
-    """The value of a package file as ARM reads it, or the JsonSyntaxError; cached by content."""
+def _document(data: bytes) -> JsonDocument | JsonSyntaxError:
+    """A package file as ARM reads it (comments, BOM), or its syntax error; cached by content."""
     try:
-        return parse(data, comments=True).data
+        return parse(data, comments=True)
     except JsonSyntaxError as error:
         return error
+
+
+def _read(data: bytes) -> Any:
+    document = _document(data)
+    return document if isinstance(document, JsonSyntaxError) else document.data
+
+
+def _parts(path: str) -> list[str | int]:
+    return [int(index) if index else key for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path)]
 
 
 @lru_cache(maxsize=8)
@@ -84,9 +95,18 @@ def expression_syntax(target: Target) -> Out:
     if isinstance(template, JsonSyntaxError):
         yield rel, "", f"not JSON as ARM reads it: {template}", "fix the JSON syntax at that line"
         return
-    if template is not None:
-        for path, message, fix in deployment.expression_syntax(Context(template)):
-            yield rel, path, message, fix
+    if template is None:
+        return
+    document = _document(target.files[rel])
+    for occurrence in template.occurrences:
+        error = occurrence.node
+        if not isinstance(error, ExprError):
+            continue
+        column = error.column + len(occurrence.raw) - len(occurrence.text)
+        line, at = document.locate_in_string(_parts(occurrence.path), column - 1)
+        nested = "" if occurrence.text == occurrence.raw else " (after undoing the nested template's '[[')"
+        yield rel, occurrence.path, f"invalid ARM expression{nested}: {error.message} at column {column} of " \
+            f"{occurrence.raw!r} (line {line}, column {at})", "fix the expression; a literal string starting with '[' is written '[['"
 
 
 for _id, _title, _check in (
@@ -122,8 +142,6 @@ for _id, _title, _check in (
 
 @rule("SP605", ERROR, "contentVersion is a four-part version")
 def content_version(target: Target) -> Out:
-    import re
-
     rel, main = _package(target, "mainTemplate.json")
     if isinstance(main, dict) and not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", str(main.get("contentVersion", ""))):
         yield rel, "contentVersion", f"'{main.get('contentVersion')}' is not like 1.0.0.0", "set contentVersion: 1.0.0.0"

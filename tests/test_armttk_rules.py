@@ -1,0 +1,249 @@
+"""The ARM expression parser, expression scopes, and sentinel-pack's own SP6xx pass/fail cases.
+
+tests/test_armttk_cases.py holds arm-ttk's unit-test cases; these are the behaviours a Sentinel
+package needs on top: content templates, Sentinel ids, apiVersion data, comments in templates.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sentinel_pack.armttk import deployment, ids
+from sentinel_pack.armttk.context import Context, arm_functions
+from sentinel_pack.armttk.expr import Call, ExprError, Index, Literal, Member, parse, parse_string, unescape
+from sentinel_pack.armttk.template import Template
+from sentinel_pack.validate.runner import check, selected
+from sentinel_pack.validate.target import Target
+
+SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+def test_parse_call_member_index_and_literals() -> None:
+    node = parse("[reference(resourceId('A/b', 'n'), '2020-01-01').outputs[0].value]")
+    assert isinstance(node, Member) and node.name == "value"
+    assert isinstance(node.target, Index) and node.target.index == Literal(0, node.target.index.pos)
+    call = node.target.target.target
+    assert isinstance(call, Call) and call.lname == "reference"
+    assert [a.value for a in call.args[0].args] == ["A/b", "n"]
+    args = parse("[if(true, -1, 'it''s')]").args
+    assert [a.value for a in args] == [True, -1, "it's"]
+
+
+def test_names_are_case_insensitive_and_whitespace_is_allowed() -> None:
+    node = parse("[ PARAMETERS ( 'My_Parameter' ) ]")
+    assert node.lname == "parameters" and node.args[0].value == "My_Parameter"
+
+
+def test_user_defined_functions_are_namespaced() -> None:
+    assert parse("[contoso.uniqueName(parameters('p'))]").name == "contoso.uniqueName"
+
+
+@pytest.mark.parametrize(("text", "column", "message"), [
+    ("[concat('a', ]", 14, "unexpected ']'"),
+    ("[concat('a')) ]", 13, "after the expression"),
+    ("[concat('a]", 9, "unterminated string"),
+    ("[parameters]", 2, "is not a function call"),
+    ("[]", 2, "empty expression"),
+    ("[variables('x').]", 17, "property name"),
+    ("[f(1 2)]", 6, "expected ',' or ')'"),
+])
+def test_parse_errors_have_a_column(text: str, column: int, message: str) -> None:
+    with pytest.raises(ExprError) as info:
+        parse(text)
+    assert info.value.column == column and message in info.value.message
+
+
+def test_literals_are_not_expressions() -> None:
+    assert parse("[[parameters('x')]") is None
+    assert parse("plain") is None and parse("[not closed") is None
+    assert unescape("[[parameters('x')]") == "[parameters('x')]"
+
+
+def test_each_string_is_parsed_once() -> None:
+    text = "[concat('cached', 'once')]"
+    assert parse_string(text) is parse_string(text)
+
+
+def test_vendored_function_list() -> None:
+    names = arm_functions()
+    assert {"concat", "resourceid", "extensionresourceid", "lambdavariables", "tryget"} <= names
+    assert "loadtextcontent" not in names  # Bicep only
+
+
+# -- scopes -------------------------------------------------------------------------------------
+
+def _content_template(inner: dict) -> dict:
+    return {
+        "$schema": SCHEMA, "contentVersion": "1.0.0.0",
+        "parameters": {"workspace": {"type": "string"}},
+        "variables": {"outer": "x"},
+        "resources": [{
+            "type": "Microsoft.OperationalInsights/workspaces/providers/contentTemplates",
+            "apiVersion": "2023-04-01-preview",
+            "name": "[concat(parameters('workspace'), '/Microsoft.SecurityInsights/t')]",
+            "properties": {"contentId": "[variables('outer')]", "mainTemplate": inner},
+        }],
+    }
+
+
+def _inner(**resource_properties) -> dict:
+    return {"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+            "parameters": {"innerParam": {"type": "string"}}, "variables": {"innerVar": "y"},
+            "resources": [{"type": "Microsoft.Insights/dataCollectionRules", "apiVersion": "2022-06-01",
+                           "name": "dcr", "properties": resource_properties}]}
+
+
+def test_content_template_strings_are_evaluated_by_the_right_deployment() -> None:
+    template = Template(_content_template(_inner(a="[variables('outer')]", b="[[variables('innerVar')]")))
+    by_path = {o.path.rsplit(".", 1)[-1]: o for o in template.occurrences}
+    assert by_path["a"].scope is template.main
+    assert by_path["b"].scope.kind == "content" and by_path["b"].text == "[variables('innerVar')]"
+
+
+def test_inner_scope_deployment_evaluates_its_own_strings() -> None:
+    template = Template({"$schema": SCHEMA, "resources": [{
+        "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "d",
+        "properties": {"expressionEvaluationOptions": {"scope": "inner"}, "mode": "Incremental",
+                       "template": {"parameters": {"p": {"type": "string"}}, "outputs": {
+                           "o": {"type": "string", "value": "[parameters('p')]"}}}}}]})
+    (occurrence,) = template.occurrences[-1:]
+    assert occurrence.scope.kind == "inner" and occurrence.path.endswith("outputs.o.value")
+
+
+# -- SP608-SP610 ---------------------------------------------------------------------------------
+
+def _ctx(data: dict) -> Context:
+    return Context(Template(data))
+
+
+@pytest.mark.parametrize(("check", "data", "fails"), [
+    (deployment.expression_syntax, _content_template(_inner(a="[[concat('a', ]")), True),
+    (deployment.expression_syntax, _content_template(_inner(a="[[concat('a')]", b="[[literal")), False),
+    (deployment.known_functions, _content_template(_inner(a="[[concatenate('a')]")), True),
+    (deployment.known_functions, _content_template(_inner(a="[[listKeys('x', '2020-01-01')]")), False),
+    (deployment.defined_references, _content_template(_inner(a="[[parameters('workspace')]")), True),
+    (deployment.defined_references, _content_template(_inner(a="[[parameters('INNERPARAM')]")), False),
+    (deployment.defined_references, _content_template(_inner(a="[variables('innerVar')]")), True),
+    (deployment.defined_references, _content_template(_inner(a="[variables('outer')]")), False),
+], ids=["syntax-fail", "syntax-pass", "function-fail", "function-pass", "inner-param-fail",
+        "inner-param-pass", "outer-var-fail", "outer-var-pass"])
+def test_expression_rules(check, data: dict, fails: bool) -> None:
+    assert bool(list(check(_ctx(data)))) is fails
+
+
+def test_parse_error_finding_gives_the_line_in_the_file(tmp_path: Path) -> None:
+    data = _content_template(_inner(a="[[concat('a', ]"))
+    text = "// a comment ARM accepts\n" + json.dumps(data, indent=2)
+    target = Target("t", {"Package/mainTemplate.json": ("\ufeff" + text).encode("utf-8")})
+    findings = [f for f in check(target, selected(["SP608"]))]
+    (finding,) = findings
+    assert "at column 15" in finding.message and "(line " in finding.message
+    assert finding.path.endswith("properties.a")
+
+
+def test_unreadable_template_is_a_finding() -> None:
+    target = Target("t", {"Package/mainTemplate.json": b'{"resources": [,]}'})
+    (finding,) = check(target, selected(["SP608"]))
+    assert "not JSON as ARM reads it" in finding.message and "line 1" in finding.message
+
+
+def test_comments_do_not_hide_a_template_from_the_rules() -> None:
+    data = {"$schema": SCHEMA, "contentVersion": "1.0.0.0",
+            "parameters": {"unused": {"type": "string", "defaultValue": "x"}}, "resources": []}
+    text = "/* header */\n" + json.dumps(data, indent=2).replace('"resources"', '// note\n  "resources"')
+    target = Target("t", {"Package/mainTemplate.json": text.encode()})
+    assert {f.rule for f in check(target, selected(["SP6"]))} == {"SP601"}
+
+
+# -- Sentinel-specific behaviour -----------------------------------------------------------------
+
+def test_inner_reference_does_not_use_the_outer_parameter() -> None:
+    data = _content_template(_inner(a="[[parameters('innerParam')]"))
+    data["parameters"]["innerParam"] = {"type": "string", "defaultValue": "x"}
+    unused = {p for p, *_ in deployment.parameters_referenced(_ctx(data))}
+    assert unused == {"parameters.innerParam"}
+
+
+def test_dynamic_reference_uses_every_variable() -> None:
+    data = {"$schema": SCHEMA, "parameters": {"k": {"type": "string"}},
+            "variables": {"a": 1, "b": 2, "pick": "[variables(parameters('k'))]"},
+            "outputs": {"o": {"type": "int", "value": "[variables('pick')]"}}}
+    assert list(deployment.variables_referenced(_ctx(data))) == []
+
+
+def test_metadata_counts_as_use_like_arm_ttk() -> None:
+    data = {"$schema": SCHEMA, "parameters": {
+        "location": {"type": "string", "defaultValue": ""},
+        "workspace-location": {"type": "string", "metadata": {
+            "description": "[concat('Region', parameters('location'))]"}}},
+        "outputs": {"o": {"type": "string", "value": "[parameters('workspace-location')]"}}}
+    assert list(deployment.parameters_referenced(_ctx(data))) == []
+
+
+@pytest.mark.parametrize(("properties", "fails"), [
+    ({"dataCollectionEndpointId": "[concat('/subscriptions/', subscription().subscriptionId)]"}, True),
+    ({"dataCollectionEndpointId": "[resourceId('Microsoft.Insights/dataCollectionEndpoints', 'x')]"}, False),
+    ({"dataCollectionRuleImmutableId": "[[parameters('dcr')]", "contentId": "abc"}, False),
+    ({"workspaceResourceId": True}, True),
+    ({"workspaceResourceId": ""}, True),
+], ids=["dce-concat-fails", "dce-resourceid", "sentinel-ids", "bool", "blank"])
+def test_resource_ids(properties: dict, fails: bool) -> None:
+    data = {"$schema": SCHEMA, "resources": [{"type": "Microsoft.Insights/dataCollectionRules",
+                                              "apiVersion": "2022-06-01", "name": "d", "properties": properties}]}
+    assert bool(list(ids.ids_from_resource_ids(_ctx(data)))) is fails
+
+
+def test_content_product_ids_are_not_resource_ids() -> None:
+    data = _content_template(_inner())
+    data["resources"][0]["properties"]["id"] = "[concat(take(variables('outer'), 50), '-ar-')]"
+    assert list(ids.ids_from_resource_ids(_ctx(data))) == []
+
+
+# -- apiVersions, with a small table of our own --------------------------------------------------
+
+TABLE = {"microsoft.insights/datacollectionrules": ["2024-03-11", "2022-06-01", "2021-09-01-preview"],
+         "microsoft.resources/deployments": ["2024-03-01", "2024-03-01-preview", "2022-09-01"]}
+TODAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(("resource_type", "version", "fails"), [
+    ("Microsoft.Insights/dataCollectionRules", "2024-03-11", False),
+    ("Microsoft.Insights/dataCollectionRules", "2022-06-01", True),  # 4 years old, newer exists
+    ("Microsoft.Insights/dataCollectionRules", "2021-09-01-preview", True),  # preview with newer stable
+    ("Microsoft.Resources/deployments", "2024-03-01-preview", True),  # same-date stable release exists
+    ("Microsoft.Unknown/things", "2015-01-01", False),  # not in the data: not judged
+    ("Microsoft.Insights/dataCollectionRules", "latest", True),  # not a date
+], ids=["latest", "old", "preview-newer", "preview-same-date", "unknown-type", "not-a-date"])
+def test_api_versions_recent(resource_type: str, version: str, fails: bool) -> None:
+    data = {"$schema": SCHEMA, "resources": [{"type": resource_type, "apiVersion": version, "name": "x"}]}
+    found = list(deployment.api_versions_recent(_ctx(data), table=TABLE, today=TODAY))
+    assert bool(found) is fails
+
+
+def test_api_versions_in_reference_functions() -> None:
+    old = "[reference(resourceId('Microsoft.Insights/dataCollectionRules', 'd'), '2022-06-01').immutableId]"
+    new = old.replace("2022-06-01", "2024-03-11")
+    for value, fails in ((old, True), (new, False)):
+        data = {"$schema": SCHEMA, "outputs": {"o": {"type": "string", "value": value}}}
+        assert bool(list(deployment.api_versions_in_references(_ctx(data), table=TABLE, today=TODAY))) is fails
+
+
+def test_vendored_api_version_data_has_a_date_and_source() -> None:
+    from sentinel_pack.armttk.context import api_versions
+
+    snapshot, table = api_versions()
+    assert date.fromisoformat(snapshot) and table["microsoft.resources/deployments"]
+
+
+# -- the AWS EKS build --------------------------------------------------------------------------
+
+def test_the_aws_eks_build_passes_every_arm_ttk_rule(built_eks: Path) -> None:
+    from sentinel_pack.validate.target import load_target
+
+    assert check(load_target(built_eks), selected(["SP6"])) == []
