@@ -175,9 +175,16 @@ def _exempt_names(value: object, resource_properties: bool = False) -> set[str]:
     return found
 
 
-def _blanks(value: object, path: str, exempt: set[str]) -> Iterator[str]:
-    """Paths of blank member values (arm-ttk looks only at ``"key": <blank>``, not array items)."""
-    if isinstance(value, dict):
+def _blanks(value: object, path: str, exempt: set[str], instruction: bool = False) -> Iterator[str]:
+    """Paths of blank member values (arm-ttk looks only at ``"key": <blank>``, not array items).
+
+    ``instruction``: the ``parameters`` of a connector UI instruction (an object with a ``type``),
+    whose ``placeholder``, ``fillWith`` and the like are blank by design (docs/rules.md SP606).
+    """
+    if isinstance(value, dict) and instruction:
+        for key, item in value.items():
+            yield from _blanks(item, f"{path}.{key}", exempt)
+    elif isinstance(value, dict):
         allowed_below = None
         kind = str(value.get("type", "")).lower()
         if kind in BLANK_RESOURCE_PATHS and "apiVersion" in value:
@@ -190,7 +197,8 @@ def _blanks(value: object, path: str, exempt: set[str]) -> Iterator[str]:
                 or key.lstrip().startswith(("[", "/subscriptions/"))
             if _is_blank(item) and not allowed:
                 yield here
-            yield from _blanks(item, here, exempt)
+            yield from _blanks(item, here, exempt, key == "parameters" and isinstance(value.get("type"), str)
+                               and not _is_resource(value))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _blanks(item, f"{path}[{index}]", exempt)
