@@ -33,7 +33,8 @@ def versions_by_type(data: object) -> dict[str, list[str]]:
                 found.setdefault(name, set()).update((item or {}).get("apiVersions") or [])
     else:
         raise SystemExit("input is neither 'az provider list' output nor an arm-ttk AllAzureResources cache")
-    return {name: sorted((v.lower() for v in versions), reverse=True) for name, versions in sorted(found.items()) if versions}
+    return {name: sorted((v.lower() for v in versions), reverse=True)
+            for name, versions in sorted(found.items()) if versions}
 
 
 def main() -> int:

@@ -49,7 +49,7 @@ def _resources(value: Any, path: str, parents: tuple[dict, ...] = ()) -> Iterato
         paths = [f"{path}resources[{i}]" for i in range(len(items))]
     else:
         return
-    for here, resource in zip(paths, items):
+    for here, resource in zip(paths, items, strict=True):
         if isinstance(resource, dict):
             yield here, resource, parents
             yield from _resources(resource, f"{here}.", (*parents, resource))
@@ -190,13 +190,15 @@ def location_not_hardcoded(ctx: Context) -> Out:
         elif default is not None and not re.search(r"(resourceGroup|deployment)\(\).location", str(default), re.I):
             yield f"{path}.defaultValue", f"the location parameter of a nested template has a default {default!r}", \
                 "remove the defaultValue and pass the location from the parent"
-    deployments = [p for p, r, _, _ in all_resources(ctx) if str(r.get("type", "")).lower() == "microsoft.resources/deployments"]
+    deployments = [p for p, r, _, _ in all_resources(ctx)
+                   if str(r.get("type", "")).lower() == "microsoft.resources/deployments"]
     for occurrence in ctx.template.occurrences:
         if isinstance(occurrence.node, ExprError) or not _location_calls(occurrence.node):
             continue
-        if occurrence.path.startswith("parameters.") or any(occurrence.path.startswith((f"{d}.", f"{d}[")) for d in deployments):
+        path = occurrence.path
+        if path.startswith("parameters.") or any(path.startswith((f"{d}.", f"{d}[")) for d in deployments):
             continue
-        yield occurrence.path, "resourceGroup().location or deployment().location is used outside a parameter default", \
+        yield path, "resourceGroup().location or deployment().location is used outside a parameter default", \
             "add a location parameter defaulting to it and use [parameters('location')]"
     for path, resource, _, _ in all_resources(ctx):
         value = resource.get("location")
@@ -246,10 +248,12 @@ def password_params_secure(ctx: Context) -> Out:
         for name, definition in _params(scope).items():
             if not _SECRET_NAME.search(name) or _type(definition) in ("securestring", "secureobject", "bool"):
                 continue
-            if re.search("secret", name, re.I) and _SECRET_EXEMPT.search(name) and not re.search("password|accountkey", name, re.I):
+            if re.search("secret", name, re.I) and _SECRET_EXEMPT.search(name) \
+                    and not re.search("password|accountkey", name, re.I):
                 continue
+            declared = definition.get("type") if isinstance(definition, dict) else definition
             yield scope.path_of(f"parameters.{name}.type"), \
-                f"parameter '{name}' looks like a secret but is of type '{definition.get('type') if isinstance(definition, dict) else definition}'", \
+                f"parameter '{name}' looks like a secret but is of type '{declared}'", \
                 "declare it as securestring (or secureobject)"
 
 
@@ -285,7 +289,8 @@ def artifacts_parameter(ctx: Context) -> Out:
         if _type(location) not in ("string", "securestring"):
             yield path, "_artifactsLocation must be of type string", "declare it as type string"
         if not isinstance(token, dict):
-            yield path, "_artifactsLocationSasToken is missing", "add a securestring parameter _artifactsLocationSasToken"
+            yield path, "_artifactsLocationSasToken is missing", \
+                "add a securestring parameter _artifactsLocationSasToken"
         elif _type(token) != "securestring":
             yield scope.path_of("parameters._artifactsLocationSasToken"), \
                 "_artifactsLocationSasToken must be of type securestring", "declare it as type securestring"
@@ -492,7 +497,8 @@ def deployments_not_debug(ctx: Context) -> Out:
     for path, resource, _, _ in all_resources(ctx):
         if str(resource.get("type", "")).lower() != "microsoft.resources/deployments":
             continue
-        setting = (resource.get("properties") or {}).get("debugSetting") if isinstance(resource.get("properties"), dict) else None
+        properties = resource.get("properties")
+        setting = properties.get("debugSetting") if isinstance(properties, dict) else None
         level = setting.get("detailLevel") if isinstance(setting, dict) else None
         if level and str(level).lower() != "none":
             yield f"{path}.properties.debugSetting.detailLevel", f"debugSetting.detailLevel is {level!r}", \
@@ -510,7 +516,8 @@ def depends_on_best_practices(ctx: Context) -> Out:
             if node.lname == "if":
                 yield f"{path}.dependsOn[{index}]", "a dependsOn entry starts with if()", \
                     "depend on the resource unconditionally (ARM ignores conditions that are false)"
-            elif node.lname == "concat" and not any(isinstance(n, Call) and n.lname == "copyindex" for n in iter_nodes(node)):
+            elif node.lname == "concat" and not any(isinstance(n, Call) and n.lname == "copyindex"
+                                                    for n in iter_nodes(node)):
                 yield f"{path}.dependsOn[{index}]", "a dependsOn entry starts with concat()", \
                     "depend on [resourceId(...)] or the resource name"
 

@@ -35,16 +35,19 @@ _SENTINEL_EXCEPTION = frozenset(e.lower() for e in SENTINEL_EXCEPTIONS)
 ID_FUNCTIONS = ("extensionResourceId", "resourceId", "subscriptionResourceId", "tenantResourceId", "if",
                 "parameters", "reference", "variables", "subscription", "guid")
 _ID_FUNCTIONS = frozenset(f.lower() for f in ID_FUNCTIONS)
+_ID_START = re.compile(r"\s*\[\s*(" + "|".join(ID_FUNCTIONS) + r")\s*\(", re.I)
 
 
 def _skipped_type(resource_type: str, path: str) -> bool:
     """arm-ttk's per-type exemptions."""
     t = resource_type
     return bool(
-        re.match(r"^microsoft\.logic/workflows$", t, re.I) or re.match(r"^microsoft\.ApiManagement/service/backends$", t, re.I)
+        re.match(r"^microsoft\.logic/workflows$", t, re.I)
+        or re.match(r"^microsoft\.ApiManagement/service/backends$", t, re.I)
         or re.match(r"^Microsoft\.Portal/dashboards$", t, re.I)
         or re.match(r"^Microsoft\.DocumentDb/databaseAccounts/\w*/collections$", t, re.I)
-        or (re.match(r"^Microsoft\.DocumentDB/databaseAccounts/sqlDatabases", t, re.I) and re.search(r"\.(resource)\.", path, re.I))
+        or (re.match(r"^Microsoft\.DocumentDB/databaseAccounts/sqlDatabases", t, re.I)
+            and re.search(r"\.(resource)\.", path, re.I))
         or (re.match(r"^Microsoft\.insights/webtests", t, re.I) and re.search(r"\.locations", path, re.I))
         or (re.search(r"backends$", t, re.I) and re.search(r"properties\.", path, re.I))
         or re.search("config", t, re.I)
@@ -126,7 +129,7 @@ def ids_from_resource_ids(ctx: Context) -> Iterator[Hit]:
                 node = node.target
             if isinstance(node, Call) and node.lname in _ID_FUNCTIONS:
                 continue
-            if isinstance(node, ExprError) and re.match(r"\s*\[\s*(" + "|".join(ID_FUNCTIONS) + r")\s*\(", expanded, re.I):
+            if isinstance(node, ExprError) and _ID_START.match(expanded):
                 continue  # broken, but SP608 reports that
             yield here, f"'{key}' is {value!r}, not derived from a resource id", \
                 f"use one of {', '.join(ID_FUNCTIONS)} (e.g. [resourceId('Type', name)])"

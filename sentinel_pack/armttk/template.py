@@ -45,7 +45,8 @@ class Scope:
     @cached_property
     def variables(self) -> dict[str, Any]:
         names = self._names("variables")
-        copies = self.template.get("variables", {}).get("copy") if isinstance(self.template.get("variables"), dict) else None
+        section = self.template.get("variables")
+        copies = section.get("copy") if isinstance(section, dict) else None
         for item in copies if isinstance(copies, list) else []:
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 names.setdefault(item["name"].lower(), item.get("input"))
@@ -161,7 +162,7 @@ class Template:
         scope = Scope(here, template, parent, kind, parent.depth + (1 if kind == "content" else 0))
         parent.children.append(scope)
         # an inner-scope deployment evaluates the strings its parent would have evaluated
-        self._walk_template(scope, chain + [scope] if kind == "content" else chain[:-1] + [scope])
+        self._walk_template(scope, [*chain, scope] if kind == "content" else [*chain[:-1], scope])
 
     def _string(self, value: str, path: str, chain: list[Scope], section: str) -> None:
         brackets = len(value) - len(value.lstrip("["))

@@ -60,7 +60,8 @@ def schema(ui: Any, template: Any = None) -> Out:
     elif isinstance(value, str):
         expected = next((part for part in value.split("/") if re.match(r"\d+\.\d+", part)), None)
         if expected and version != expected:
-            yield "version", f"version {version!r} differs from the schema's {expected!r}", f'set "version": "{expected}"'
+            yield "version", f"version {version!r} differs from the schema's {expected!r}", \
+                f'set "version": "{expected}"'
 
 
 _BLANK_OK = frozenset({"basics", "defaultValue", "steps"})
@@ -72,7 +73,8 @@ def _blank(value: Any) -> bool:
     if isinstance(value, str):
         return not value.strip()
     # arm-ttk also flags [{}] and [""]
-    return isinstance(value, list) and len(value) == 1 and (value[0] == {} or (isinstance(value[0], str) and not value[0].strip()))
+    return isinstance(value, list) and len(value) == 1 \
+        and (value[0] == {} or (isinstance(value[0], str) and not value[0].strip()))
 
 
 def no_blanks(ui: Any, template: Any = None) -> Out:
@@ -90,7 +92,8 @@ def no_blanks(ui: Any, template: Any = None) -> Out:
     yield from walk(ui, "")
 
 
-_REFERENCE = re.compile(r"\[\s*(?:basics\(\s*'(?P<control>[^']+)'|steps\(\s*'(?P<step>[^']+)'\s*\)(?:\.(?P<element>\w+))?)", re.I)
+_REFERENCE = re.compile(
+    r"\[\s*(?:basics\(\s*'(?P<control>[^']+)'|steps\(\s*'(?P<step>[^']+)'\s*\)(?:\.(?P<element>\w+))?)", re.I)
 
 
 def controls_in_outputs_exist(ui: Any, template: Any = None) -> Out:
@@ -202,11 +205,13 @@ def textboxes_well_formed(ui: Any, template: Any = None) -> Out:
         constraints = box.get("constraints")
         name = box.get("name")
         if not constraints:
-            yield path, f"textbox '{name}' has no constraints", "add constraints.regex and constraints.validationMessage"
+            yield path, f"textbox '{name}' has no constraints", \
+                "add constraints.regex and constraints.validationMessage"
             continue
         pattern = None
         if isinstance(constraints, dict) and constraints.get("validations"):
-            pattern = next((v.get("regex") for v in constraints["validations"] if isinstance(v, dict) and v.get("regex")), None)
+            pattern = next((v.get("regex") for v in constraints["validations"]
+                            if isinstance(v, dict) and v.get("regex")), None)
         elif isinstance(constraints, dict) and constraints.get("regex"):
             pattern = constraints["regex"]
             if not constraints.get("validationMessage"):
@@ -241,7 +246,8 @@ def password_min_length(ui: Any, template: Any = None) -> Out:
             yield path, f"password box '{box.get('name')}' has no constraints", "add constraints with a length rule"
             continue
         pattern = constraints.get("regex") if isinstance(constraints, dict) else None
-        if not pattern or not isinstance(pattern, str) or (pattern.strip().startswith("[") and pattern.strip().endswith("]")):
+        if not isinstance(pattern, str) or not pattern or (pattern.strip().startswith("[")
+                                                           and pattern.strip().endswith("]")):
             continue
         if error := _regex_ok(pattern):
             yield f"{path}.constraints.regex", f"password box regex is invalid: {error}", "fix the regex"
@@ -310,7 +316,8 @@ def validations_have_message(ui: Any, template: Any = None) -> Out:
                 if key == "validations" and isinstance(item, list):
                     for index, rule in enumerate(item):
                         if isinstance(rule, dict) and "message" not in rule:
-                            yield f"{here}[{index}]", "a validation has no message", "add a message saying what is wrong"
+                            yield f"{here}[{index}]", "a validation has no message", \
+                                "add a message saying what is wrong"
                 yield from walk(item, here)
         elif isinstance(value, list):
             for index, item in enumerate(value):
@@ -359,6 +366,7 @@ def parameters_without_default_in_ui(ui: Any, template: Any) -> Out:
     """arm-ttk 'Parameters Without Default Must Exist In CreateUIDefinition' (findings on the template)."""
     outputs = {k.lower(): v for k, v in _outputs(ui).items()}
     for name, definition in (template.get("parameters") or {}).items() if isinstance(template, dict) else []:
-        if isinstance(definition, dict) and definition.get("defaultValue") is None and outputs.get(name.lower()) is None:
+        if isinstance(definition, dict) and definition.get("defaultValue") is None \
+                and outputs.get(name.lower()) is None:
             yield f"parameters.{name}", f"parameter '{name}' has no default and no createUiDefinition output", \
                 "give it a defaultValue or an output of the same name"

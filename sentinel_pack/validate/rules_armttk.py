@@ -14,8 +14,8 @@ from typing import Any
 
 from sentinel_pack.armttk import deployment, ids, ui
 from sentinel_pack.armttk.context import Context, Hit
-from sentinel_pack.armttk.template import Template
 from sentinel_pack.armttk.expr import ExprError
+from sentinel_pack.armttk.template import Template
 from sentinel_pack.jsonsource import JsonDocument, JsonSyntaxError, parse
 from sentinel_pack.validate.finding import ERROR, rule
 from sentinel_pack.validate.target import Target
@@ -106,7 +106,8 @@ def expression_syntax(target: Target) -> Out:
         line, at = document.locate_in_string(_parts(occurrence.path), column - 1)
         nested = "" if occurrence.text == occurrence.raw else " (after undoing the nested template's '[[')"
         yield rel, occurrence.path, f"invalid ARM expression{nested}: {error.message} at column {column} of " \
-            f"{occurrence.raw!r} (line {line}, column {at})", "fix the expression; a literal string starting with '[' is written '[['"
+            f"{occurrence.raw!r} (line {line}, column {at})", \
+            "fix the expression; a literal string starting with '[' is written '[['"
 
 
 for _id, _title, _check in (
@@ -144,7 +145,8 @@ for _id, _title, _check in (
 def content_version(target: Target) -> Out:
     rel, main = _package(target, "mainTemplate.json")
     if isinstance(main, dict) and not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", str(main.get("contentVersion", ""))):
-        yield rel, "contentVersion", f"'{main.get('contentVersion')}' is not like 1.0.0.0", "set contentVersion: 1.0.0.0"
+        yield rel, "contentVersion", f"'{main.get('contentVersion')}' is not like 1.0.0.0", \
+            "set contentVersion: 1.0.0.0"
 
 
 for _id, _title, _check, _on_template in (
