@@ -247,3 +247,57 @@ def test_the_aws_eks_build_passes_every_arm_ttk_rule(built_eks: Path) -> None:
     from sentinel_pack.validate.target import load_target
 
     assert check(load_target(built_eks), selected(["SP6"])) == []
+
+
+# -- the real corpus: only its known defects ----------------------------------------------------
+
+#: SP6xx findings on the published packages: D7 blanks (`kind`, `CsvDelimiter`,
+#: `functionParameters`), D8 hand-built endpoint ids, and two defects arm-ttk cannot see:
+#: OneTrust's `[[parameters('auth').appId]]` (a stray `]`) and Bitwarden's array-valued table
+#: resource (its `apiVersion` is a list), both packager bugs (see corpus/README.md).
+CORPUS_FINDINGS = {
+    "AWS_AccessLogs": {"SP606": 1, "SP607": 1},
+    "BigID": {"SP606": 2, "SP607": 1},
+    "Bitwarden": {"SP606": 2, "SP607": 1, "SP612": 1},
+    "GoogleCloudPlatformResourceManager": {"SP606": 1, "SP607": 1},
+    "Miro": {"SP606": 3, "SP607": 2},
+    "OneTrust": {"SP606": 1, "SP607": 1, "SP608": 2},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_FINDINGS))
+def test_published_corpus_packages_show_only_their_known_defects(name: str, reference_root: Path) -> None:
+    from collections import Counter
+
+    from sentinel_pack.validate.target import load_target
+
+    findings = check(load_target(reference_root / "corpus" / name), selected(["SP6"]))
+    assert dict(Counter(f.rule for f in findings)) == CORPUS_FINDINGS[name], [f.render() for f in findings]
+
+
+def test_resource_group_location_as_a_nested_default_is_reported() -> None:
+    inner = _inner()
+    inner["parameters"]["location"] = {"type": "string", "defaultValue": "[[resourceGroup().location]"}
+    found = list(deployment.location_not_hardcoded(_ctx(_content_template(inner))))
+    assert [p for p, *_ in found] == ["resources[0].properties.mainTemplate.parameters.location.defaultValue"]
+    main = {"$schema": SCHEMA, "parameters": {"location": {"type": "string",
+                                                            "defaultValue": "[resourceGroup().location]"}}}
+    assert list(deployment.location_not_hardcoded(_ctx(main))) == []
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="[]()'.,- abcPRV01\t\n", max_size=40))
+def test_the_parser_never_crashes(body: str) -> None:
+    result = parse_string(f"[{body}]")
+    assert result is None or isinstance(result, (Call, Member, Index, Literal, ExprError))
+    if isinstance(result, ExprError):
+        assert 1 <= result.column <= len(body) + 2
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    result = parse_string("[" + "f(" * 5000 + ")" * 5000 + "]")
+    assert isinstance(result, ExprError) and "nested too deeply" in result.message
