@@ -301,3 +301,23 @@ def test_the_parser_never_crashes(body: str) -> None:
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
     result = parse_string("[" + "f(" * 5000 + ")" * 5000 + "]")
     assert isinstance(result, ExprError) and "nested too deeply" in result.message
+
+
+def test_expressions_over_arm_length_limit_are_errors() -> None:
+    long = "[concat('" + "x" * 24600 + "')]"
+    assert "over ARM's limit" in parse_string(long).message
+    assert isinstance(parse_string("[concat('" + "x" * 24000 + "')]"), Call)
+
+
+def test_refresh_script_reads_az_and_arm_ttk_formats(tmp_path: Path) -> None:
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "scripts/refresh_apiversions.py"
+    spec = importlib.util.spec_from_file_location("refresh_apiversions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    az = [{"namespace": "Microsoft.Insights", "resourceTypes": [
+        {"resourceType": "dataCollectionRules", "apiVersions": ["2022-06-01", "2024-03-11"]}]}]
+    ttk = {"Microsoft.Insights/dataCollectionRules": [{"apiVersions": ["2022-06-01", "2024-03-11"]}]}
+    expected = {"Microsoft.Insights/dataCollectionRules": ["2024-03-11", "2022-06-01"]}
+    assert module.versions_by_type(az) == module.versions_by_type(ttk) == expected

@@ -44,7 +44,8 @@ class Context:
     def references(self, kind: str, scope: Scope) -> set[str]:
         """Lower-cased names passed as literals to ``parameters()``/``variables()`` evaluated in ``scope``."""
         return {name.lower() for occurrence, call in self.calls
-                if occurrence.scope is scope and call.lname == kind and (name := literal_arg(call)) is not None}
+                if occurrence.scope is scope and occurrence.section != "functions"  # a function's own parameters
+                and call.lname == kind and (name := literal_arg(call)) is not None}
 
 
     def metadata_references(self, scope: Scope) -> set[str]:

@@ -208,8 +208,14 @@ class _Parser:
         return Literal(int(self.text[start:self.i]), start)
 
 
+#: ARM rejects longer expressions (Microsoft Learn, "Syntax and expressions in ARM templates").
+MAX_LENGTH = 24576
+
+
 @lru_cache(maxsize=65536)
 def _parse_cached(text: str) -> Node | ExprError:
+    if len(text) - 2 > MAX_LENGTH:
+        return ExprError(f"the expression is {len(text) - 2} characters long, over ARM's limit of {MAX_LENGTH}", 1)
     parser = _Parser(text)
     parser.i = 1  # after '['
     if parser.peek() == "]":
