@@ -207,19 +207,23 @@ def test_content_product_ids_are_not_resource_ids() -> None:
 
 # -- apiVersions, with a small table of our own --------------------------------------------------
 
-TABLE = {"microsoft.insights/datacollectionrules": ["2024-03-11", "2022-06-01", "2021-09-01-preview"],
+TABLE = {"microsoft.storage/storageaccounts": ["2024-01-01", "2022-05-01", "2021-09-01-preview"],
+         "microsoft.insights/datacollectionrules": ["2024-03-11", "2022-06-01", "2021-09-01"],
          "microsoft.resources/deployments": ["2024-03-01", "2024-03-01-preview", "2022-09-01"]}
 TODAY = date(2026, 12, 1)
 
 
 @pytest.mark.parametrize(("resource_type", "version", "fails"), [
-    ("Microsoft.Insights/dataCollectionRules", "2024-03-11", False),
-    ("Microsoft.Insights/dataCollectionRules", "2022-06-01", True),  # 4 years old, newer exists
-    ("Microsoft.Insights/dataCollectionRules", "2021-09-01-preview", True),  # preview with newer stable
+    ("Microsoft.Storage/storageAccounts", "2024-01-01", False),
+    ("Microsoft.Storage/storageAccounts", "2022-05-01", True),  # 4 years old, newer exists
+    ("Microsoft.Storage/storageAccounts", "2021-09-01-preview", True),  # preview with newer stable
     ("Microsoft.Resources/deployments", "2024-03-01-preview", True),  # same-date stable release exists
     ("Microsoft.Unknown/things", "2015-01-01", False),  # not in the data: not judged
     ("Microsoft.Insights/dataCollectionRules", "latest", True),  # not a date
-], ids=["latest", "old", "preview-newer", "preview-same-date", "unknown-type", "not-a-date"])
+    ("Microsoft.Insights/dataCollectionRules", "2022-06-01", False),  # old, but the packager pins it
+    ("Microsoft.Insights/dataCollectionRules", "2021-09-01", True),  # old and not pinned
+], ids=["latest", "old", "preview-newer", "preview-same-date", "unknown-type", "not-a-date", "packager-pin",
+        "unpinned"])
 def test_api_versions_recent(resource_type: str, version: str, fails: bool) -> None:
     data = {"$schema": SCHEMA, "resources": [{"type": resource_type, "apiVersion": version, "name": "x"}]}
     found = list(deployment.api_versions_recent(_ctx(data), table=TABLE, today=TODAY))
@@ -227,8 +231,8 @@ def test_api_versions_recent(resource_type: str, version: str, fails: bool) -> N
 
 
 def test_api_versions_in_reference_functions() -> None:
-    old = "[reference(resourceId('Microsoft.Insights/dataCollectionRules', 'd'), '2022-06-01').immutableId]"
-    new = old.replace("2022-06-01", "2024-03-11")
+    old = "[reference(resourceId('Microsoft.Storage/storageAccounts', 'd'), '2022-05-01').primaryEndpoints]"
+    new = old.replace("2022-05-01", "2024-01-01")
     for value, fails in ((old, True), (new, False)):
         data = {"$schema": SCHEMA, "outputs": {"o": {"type": "string", "value": value}}}
         assert bool(list(deployment.api_versions_in_references(_ctx(data), table=TABLE, today=TODAY))) is fails

@@ -76,6 +76,14 @@ def arm_functions() -> frozenset[str]:
 
 
 @cache
+def packager_pins() -> dict[str, frozenset[str]]:
+    """Lower-cased resource type (or provider namespace) -> apiVersions the official packager pins."""
+    data = json.loads(resources.files("sentinel_pack.armttk").joinpath("data/packager_api_versions.json")
+                      .read_text("utf-8"))
+    return {k.lower(): frozenset(v.lower() for v in versions) for k, versions in data["pinned"].items()}
+
+
+@cache
 def api_versions() -> tuple[str, dict[str, list[str]]]:
     """(snapshot date, lower-cased resource type -> apiVersions newest first) of the vendored data."""
     data = json.loads(resources.files("sentinel_pack.armttk").joinpath("data/apiversions.json").read_text("utf-8"))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sentinel_pack.armttk.context import Context, Hit, api_versions, arm_functions, literal_arg
+from sentinel_pack.armttk.context import Context, Hit, api_versions, arm_functions, literal_arg, packager_pins
 from sentinel_pack.armttk.expr import Call, ExprError, Literal, Member, iter_nodes, parse_string
 from sentinel_pack.armttk.template import Scope
 
@@ -569,6 +569,13 @@ def _known_versions(full_type: str, table: dict[str, list[str]]) -> list[str]:
     return []
 
 
+def _pinned(full_type: str, version: str) -> bool:
+    """The official packager writes this apiVersion for this type (docs/rules.md SP612)."""
+    pins = packager_pins()
+    version = version.lower()
+    return version in pins.get(full_type.lower(), ()) or version in pins.get(full_type.split("/")[0].lower(), ())
+
+
 def _age_findings(version: str, known: list[str], today: date, days: int) -> Iterator[str]:
     if not known:
         return
@@ -612,7 +619,7 @@ def api_versions_recent(ctx: Context, *, table: dict[str, list[str]] | None = No
             yield f"{path}.apiVersion", f"apiVersion {version!r} of {full} is not a fixed date", \
                 "use a literal apiVersion like 2023-04-01-preview"
             continue
-        if not full:
+        if not full or _pinned(full, version):
             continue
         for message in _age_findings(version, _known_versions(full, table), today, days):
             yield f"{path}.apiVersion", f"{full}: {message}", "use a recent apiVersion"
@@ -634,7 +641,7 @@ def api_versions_in_references(ctx: Context, *, table: dict[str, list[str]] | No
         if version is None or not isinstance(target, Call) or not target.lname.endswith("resourceid"):
             continue
         types = [a.value for a in target.args if isinstance(a, Literal) and isinstance(a.value, str) and "/" in a.value]
-        if not types:
+        if not types or _pinned("/".join(types), version):
             continue
         for message in _age_findings(version, _known_versions("/".join(types), table), today, days):
             yield occurrence.path, f"{call.name}() of {'/'.join(types)}: {message}", "use a recent apiVersion"
