@@ -325,3 +325,14 @@ def test_refresh_script_reads_az_and_arm_ttk_formats(tmp_path: Path) -> None:
     ttk = {"Microsoft.Insights/dataCollectionRules": [{"apiVersions": ["2022-06-01", "2024-03-11"]}]}
     expected = {"Microsoft.Insights/dataCollectionRules": ["2024-03-11", "2022-06-01"]}
     assert module.versions_by_type(az) == module.versions_by_type(ttk) == expected
+
+
+@pytest.mark.parametrize(("value", "fails"), [
+    ("not-an-id", True),
+    ("[[resourceId('Microsoft.Insights/dataCollectionRules', 'x')]", False),
+    ("[[concat('/subscriptions/', subscription().subscriptionId)]", True),
+])
+def test_content_template_variables_are_checked_like_arm_ttk(value: str, fails: bool) -> None:
+    inner = _inner()
+    inner["variables"]["dcrResourceId"] = value
+    assert bool(list(ids.ids_from_resource_ids(_ctx(_content_template(inner))))) is fails

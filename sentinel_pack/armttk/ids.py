@@ -87,52 +87,64 @@ def _expand(text: str, scope: Scope, depth: int = 0) -> Any:
     return text
 
 
+def _judge(key: str, value: Any, scope: Scope) -> str | None:
+    """Why an id property's value is not derived from a resource id, or None when it is."""
+    if isinstance(value, dict):
+        if not value.get("value"):
+            return None
+        value = value["value"]
+    if isinstance(value, (dict, list)) or value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return f"'{key}' is blank" if isinstance(value, str) or not value else \
+            f"'{key}' is {value!r}, not derived from a resource id"
+    # '[' is evaluated by the outer deployment, '[[' by the nested content template
+    text, evaluated_in = value, scope
+    if value.startswith("[[") and scope.kind == "content":
+        text = unescape(value)
+    elif scope.kind == "content" and scope.parent is not None:
+        evaluated_in = scope.parent
+    expanded = _expand(text, evaluated_in)
+    if not isinstance(expanded, str):
+        return None
+    node = parse_string(expanded.strip())
+    while isinstance(node, (Member, Index)):  # arm-ttk looks at the function the expression starts with
+        node = node.target
+    if (isinstance(node, Call) and node.lname in _ID_FUNCTIONS) or (
+            isinstance(node, ExprError) and _ID_START.match(expanded)):  # broken, but SP608 reports that
+        return None
+    return f"'{key}' is {value!r}, not derived from a resource id"
+
+
 def ids_from_resource_ids(ctx: Context) -> Iterator[Hit]:
+    """Every ``*id`` property below a resource, as arm-ttk finds them under ``resources``.
+
+    arm-ttk walks everything under ``resources``, which includes the variables and outputs of
+    content templates; the main template's own variables and outputs are not looked at.
+    """
     from sentinel_pack.armttk.deployment import all_resources
 
     if ctx.bicep:
         return  # arm-ttk skips Bicep output
-    chains = {id(s): s for s in ctx.template.scopes}
+    fix = f"use one of {', '.join(ID_FUNCTIONS)} (e.g. [resourceId('Type', name)])"
     for path, resource, _, scope in all_resources(ctx):
         resource_type = str(resource.get("type", ""))
         exempt = TYPE_ID_EXEMPT.get(resource_type.rsplit("/", 1)[-1].lower(), frozenset())
         for here, rel, key, value in _id_properties(resource, path, "", False):
-            if _EXCEPTION.search(here) or key.lower() in _SENTINEL_EXCEPTION or _skipped_type(resource_type, here):
+            if _EXCEPTION.search(here) or key.lower() in _SENTINEL_EXCEPTION or _skipped_type(resource_type, here) \
+                    or rel.lower() in exempt:
                 continue
-            if rel.lower() in exempt:
-                continue
-            if isinstance(value, dict):
-                if not value.get("value"):
+            if (why := _judge(key, value, scope)) is not None:
+                yield here, why, fix
+    for scope in ctx.template.scopes:
+        if scope.kind != "content":
+            continue
+        for section in ("variables", "outputs"):
+            for here, _, key, value in _id_properties(scope.template.get(section), scope.path_of(section), "", False):
+                if _EXCEPTION.search(here) or key.lower() in _SENTINEL_EXCEPTION:
                     continue
-                value = value["value"]
-            if isinstance(value, (dict, list)) or value is None:
-                continue
-            if not isinstance(value, str) or not value.strip():
-                if isinstance(value, str) or not value:
-                    yield here, f"'{key}' is blank", "derive it with resourceId()"
-                else:
-                    yield here, f"'{key}' is {value!r}, not derived from a resource id", \
-                        f"use one of {', '.join(ID_FUNCTIONS)} (e.g. [resourceId('Type', name)])"
-                continue
-            # '[' is evaluated by the outer deployment, '[[' by the nested content template
-            evaluated_in = scope
-            text = value
-            if value.startswith("[[") and scope.kind == "content":
-                text = unescape(value)
-            elif scope.kind == "content" and scope.parent is not None:
-                evaluated_in = scope.parent
-            expanded = _expand(text, chains.get(id(evaluated_in), scope))
-            if not isinstance(expanded, str):
-                continue
-            node = parse_string(expanded.strip())
-            while isinstance(node, (Member, Index)):  # arm-ttk looks at the function the expression starts with
-                node = node.target
-            if isinstance(node, Call) and node.lname in _ID_FUNCTIONS:
-                continue
-            if isinstance(node, ExprError) and _ID_START.match(expanded):
-                continue  # broken, but SP608 reports that
-            yield here, f"'{key}' is {value!r}, not derived from a resource id", \
-                f"use one of {', '.join(ID_FUNCTIONS)} (e.g. [resourceId('Type', name)])"
+                if (why := _judge(key, value, scope)) is not None:
+                    yield here, why, fix
 
 
 #: arm-ttk's ``PropertiesThatCanBeEmpty``: these keys, and their direct members, may be blank.
