@@ -10,7 +10,6 @@ assigns every expression string to the scope that evaluates it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -112,7 +111,7 @@ class Template:
         self.literals: list[tuple[str, str, Scope, str]] = []  # (path, text, scope, section) of plain strings
         self._walk_template(self.main, [self.main])
 
-    @property
+    @cached_property
     def scopes(self) -> list[Scope]:
         out, stack = [], [self.main]
         while stack:
@@ -175,6 +174,3 @@ class Template:
                 self.occurrences.append(Occurrence(path, value, text, chain[level], parse_string(text), section))
                 return
         self.literals.append((path, value, chain[-1], section))
-
-    def expressions(self) -> Iterator[Occurrence]:
-        return iter(self.occurrences)
