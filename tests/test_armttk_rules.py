@@ -336,3 +336,10 @@ def test_content_template_variables_are_checked_like_arm_ttk(value: str, fails: 
     inner = _inner()
     inner["variables"]["dcrResourceId"] = value
     assert bool(list(ids.ids_from_resource_ids(_ctx(_content_template(inner))))) is fails
+
+
+def test_a_reference_outside_an_expression_is_reported_even_when_used_elsewhere() -> None:
+    data = {"$schema": SCHEMA, "parameters": {"p": {"type": "string"}},
+            "variables": {"v": "[parameters('p')]", "note": "parameters('p')", "logic": "@parameters('p')"},
+            "outputs": {"o": {"type": "string", "value": "[concat(variables('v'), variables('note'), variables('logic'))]"}}}
+    assert [p for p, *_ in deployment.parameters_referenced(_ctx(data))] == ["variables.note"]

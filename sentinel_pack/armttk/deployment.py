@@ -107,36 +107,43 @@ def _dynamic(ctx: Context, kind: str, scope: Scope) -> bool:
     return any(o.scope is scope and c.lname == kind and literal_arg(c) is None and c.args for o, c in ctx.calls)
 
 
-def _bare_reference(ctx: Context, kind: str, name: str, scope: Scope) -> str | None:
-    """Path of a literal string that names ``kind('name')`` outside any expression."""
-    pattern = re.compile(rf"{kind}\s*\(\s*'{re.escape(name)}'\s*\)", re.IGNORECASE)
+_BARE = re.compile(r"(parameters|variables)\s*\(\s*'([^']*)'\s*\)", re.IGNORECASE)
+
+
+def _bare_references(ctx: Context) -> dict[tuple[str, int, str], str]:
+    """(kind, scope, lower-cased name) -> path of a literal string naming ``kind('name')`` outside an
+    expression (arm-ttk: a reference with a quote, not a ``[`` or a Logic App ``@``, before it)."""
+    found: dict[tuple[str, int, str], str] = {}
     for path, text, owner, _ in ctx.template.literals:
-        if owner is not scope:
+        lowered = text.lower()
+        if "parameters" not in lowered and "variables" not in lowered:
             continue
-        for match in pattern.finditer(text):
+        for match in _BARE.finditer(text):
             if not re.search(r"[\[@]", text[:match.start()]):
-                return path
-    return None
+                found.setdefault((match.group(1).lower(), id(owner), match.group(2).lower()), path)
+    return found
 
 
 def parameters_referenced(ctx: Context) -> Out:
     """arm-ttk 'Parameters Must Be Referenced'."""
+    bares = _bare_references(ctx)
     for scope in _own_scopes(ctx):
         if _dynamic(ctx, "parameters", scope):
             continue
         used = ctx.references("parameters", scope) | ctx.metadata_references(scope)
         for name in _params(scope):
-            if str(name).startswith("__") or name.lower() in used:
+            if str(name).startswith("__"):
                 continue
-            bare = _bare_reference(ctx, "parameters", name, scope)
-            if bare:
+            bare = bares.get(("parameters", id(scope), name.lower()))
+            if bare:  # arm-ttk reports it even when the parameter is also used properly
                 yield bare, f"parameters('{name}') is not inside an expression", "wrap it in [ ]"
-            else:
+            elif name.lower() not in used:
                 yield scope.path_of(f"parameters.{name}"), f"parameter '{name}' is never used", "remove it or use it"
 
 
 def variables_referenced(ctx: Context) -> Out:
     """arm-ttk 'Variables Must Be Referenced' (a variable used only by itself is unused)."""
+    bares = _bare_references(ctx)
     for scope in _own_scopes(ctx):
         variables = scope.template.get("variables")
         if not isinstance(variables, dict) or _dynamic(ctx, "variables", scope):
@@ -154,12 +161,10 @@ def variables_referenced(ctx: Context) -> Out:
         for name, path in names:
             own = scope.path_of(f"variables.{name}")
             users = [p for p in by_name.get(name.lower(), []) if not (p == own or p.startswith((f"{own}.", f"{own}[")))]
-            if users:
-                continue
-            bare = _bare_reference(ctx, "variables", name, scope)
-            if bare:
+            bare = bares.get(("variables", id(scope), name.lower()))
+            if bare:  # arm-ttk reports it even when the variable is also used properly
                 yield bare, f"variables('{name}') is not inside an expression", "wrap it in [ ]"
-            else:
+            elif not users:
                 yield path, f"variable '{name}' is never used", "remove it or use it"
 
 
