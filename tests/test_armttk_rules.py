@@ -343,3 +343,54 @@ def test_a_reference_outside_an_expression_is_reported_even_when_used_elsewhere(
             "variables": {"v": "[parameters('p')]", "note": "parameters('p')", "logic": "@parameters('p')"},
             "outputs": {"o": {"type": "string", "value": "[concat(variables('v'), variables('note'), variables('logic'))]"}}}
     assert [p for p, *_ in deployment.parameters_referenced(_ctx(data))] == ["variables.note"]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(
+        ["", "[concat('a')]", "[[parameters('p')]", "[bad(", "x", "Microsoft.Resources/deployments",
+         "securestring", "[resourceGroup().location]", "2020-01-01", "inner"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(
+        ["type", "name", "apiVersion", "properties", "resources", "parameters", "variables", "outputs",
+         "template", "mainTemplate", "expressionEvaluationOptions", "scope", "location", "id", "value",
+         "defaultValue", "dependsOn", "copy", "functions", "members", "uri", "debugSetting", "detailLevel",
+         "basics", "steps", "elements", "constraints", "allowedValues", "regex", "options", "outputs"]),
+        children, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, _JSON)
+def test_no_check_crashes_on_odd_templates(template, ui_value) -> None:
+    _run_every_check(template if isinstance(template, dict) else {"resources": template}, ui_value)
+
+
+_RESOURCE = st.fixed_dictionaries({
+    "type": st.sampled_from(["Microsoft.Resources/deployments",
+                             "Microsoft.OperationalInsights/workspaces/providers/contentTemplates",
+                             "Microsoft.Web/sites/config", "Microsoft.Insights/workbooks"]),
+    "apiVersion": _JSON, "name": _JSON, "location": _JSON, "dependsOn": _JSON,
+    "properties": st.fixed_dictionaries({"expressionEvaluationOptions": _JSON, "parameters": _JSON,
+                                         "debugSetting": _JSON},
+                                        optional={"template": _JSON, "mainTemplate": _JSON}),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_RESOURCE, max_size=3), _JSON, _JSON)
+def test_no_check_crashes_on_odd_nested_templates(resources, parameters, outputs) -> None:
+    _run_every_check({"parameters": parameters, "outputs": outputs, "resources": resources}, None)
+
+
+def _run_every_check(data, ui_value) -> None:
+    from sentinel_pack.armttk import ui as ui_checks
+
+    ctx = Context(Template(data))
+    for check_ in (v for v in vars(deployment).values() if callable(v) and getattr(v, "__module__", "") ==
+                   deployment.__name__ and v.__name__[0] != "_" and v.__code__.co_argcount == 1
+                   and v.__code__.co_varnames[0] == "ctx"):
+        list(check_(ctx))
+    list(ids.ids_from_resource_ids(ctx))
+    list(ids.no_blanks(ctx))
+    for check_ in (v for k, v in vars(ui_checks).items() if callable(v) and getattr(v, "__module__", "") ==
+                   ui_checks.__name__ and k[0] != "_" and v.__code__.co_varnames[:2] == ("ui", "template")):
+        list(check_(ui_value, data))

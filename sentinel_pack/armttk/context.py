@@ -52,7 +52,8 @@ class Context:
         """``parameters('x')`` in the scope's parameter metadata: not evaluated by ARM, but arm-ttk
         counts it, and the official packager uses a description to 'use' its location parameter."""
         found = set()
-        for definition in (scope.template.get("parameters") or {}).values():
+        parameters = scope.template.get("parameters")
+        for definition in parameters.values() if isinstance(parameters, dict) else []:
             metadata = definition.get("metadata") if isinstance(definition, dict) else None
             for text in metadata.values() if isinstance(metadata, dict) else []:
                 node = parse_string(text) if isinstance(text, str) else None

@@ -371,7 +371,8 @@ def parameter_types_consistent(ctx: Context) -> Out:
             continue
         resource_path = scope.path.rsplit(".properties.", 1)[0]
         resource = _at(ctx.data, resource_path)
-        passed = (resource or {}).get("properties", {}).get("parameters") if isinstance(resource, dict) else None
+        properties = resource.get("properties") if isinstance(resource, dict) else None
+        passed = properties.get("parameters") if isinstance(properties, dict) else None
         if not isinstance(passed, dict):
             continue
         outer = scope.parent

@@ -365,7 +365,8 @@ def outputs_are_parameters(ui: Any, template: Any) -> Out:
 def parameters_without_default_in_ui(ui: Any, template: Any) -> Out:
     """arm-ttk 'Parameters Without Default Must Exist In CreateUIDefinition' (findings on the template)."""
     outputs = {k.lower(): v for k, v in _outputs(ui).items()}
-    for name, definition in (template.get("parameters") or {}).items() if isinstance(template, dict) else []:
+    parameters = template.get("parameters") if isinstance(template, dict) else None
+    for name, definition in parameters.items() if isinstance(parameters, dict) else []:
         if isinstance(definition, dict) and definition.get("defaultValue") is None \
                 and outputs.get(name.lower()) is None:
             yield f"parameters.{name}", f"parameter '{name}' has no default and no createUiDefinition output", \
