@@ -394,3 +394,8 @@ def _run_every_check(data, ui_value) -> None:
     for check_ in (v for k, v in vars(ui_checks).items() if callable(v) and getattr(v, "__module__", "") ==
                    ui_checks.__name__ and k[0] != "_" and v.__code__.co_varnames[:2] == ("ui", "template")):
         list(check_(ui_value, data))
+
+
+def test_a_template_that_is_not_an_object_is_a_finding() -> None:
+    (finding,) = check(Target("t", {"Package/mainTemplate.json": b"[1, 2]"}), selected(["SP608"]))
+    assert "JSON list, not an object" in finding.message

@@ -96,6 +96,8 @@ def expression_syntax(target: Target) -> Out:
         yield rel, "", f"not JSON as ARM reads it: {template}", "fix the JSON syntax at that line"
         return
     if template is None:
+        kind = type(_read(target.files[rel])).__name__.replace("NoneType", "null")
+        yield rel, "", f"the template is a JSON {kind}, not an object", "a deployment template is a JSON object {...}"
         return
     document = _document(target.files[rel])
     for occurrence in template.occurrences:
