@@ -24,9 +24,9 @@ PathPart = str | int
 
 _BOM = "\ufeff"
 # A string literal, a structural character, or a bare word (number, true, false, null, ...).
-_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"/]+')
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]|[^\s{}\[\],:"/]+', re.S)
 _SPACE = re.compile(r"\s*")
-_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
 _SURROGATE_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
@@ -96,7 +96,10 @@ class JsonDocument:
 
 
 def parse(data: bytes | str, *, comments: bool = False) -> JsonDocument:
-    """Parse JSON text; ``comments=True`` accepts ARM's ``//`` and ``/* */`` comments.
+    """Parse JSON text; ``comments=True`` reads it as ARM does.
+
+    ARM accepts ``//`` and ``/* */`` comments and raw line breaks (control characters) inside
+    strings, which strict JSON forbids; connector files read without it stay strict JSON.
 
     Raises ``JsonSyntaxError`` with a line and column for every kind of bad input: invalid
     UTF-8, a syntax error, ``NaN``/``Infinity`` (not JSON), nesting deeper than ``MAX_DEPTH``.
@@ -106,7 +109,7 @@ def parse(data: bytes | str, *, comments: bool = False) -> JsonDocument:
     if comments and "/" in text:
         text = _blank_comments(text)
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, strict=not comments)
     except json.JSONDecodeError as exc:
         raise JsonSyntaxError(_describe(exc, text), exc.lineno, exc.colno) from None
     except _ConstantError as exc:

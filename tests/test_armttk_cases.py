@@ -62,11 +62,7 @@ UI_CHECKS = {
 }
 
 #: (test, verdict folder, case) -> why sentinel-pack's verdict differs (docs/rules.md says the same).
-DIFFERENCES: dict[tuple[str, str, str], str] = {
-    ("Template-Should-Not-Contain-Blanks", "Pass", "exceptions-that-should-pass.json"):
-        "the case has a raw line break inside a string, which ARM accepts and sentinel_pack.jsonsource "
-        "(strict JSON plus comments) rejects: SP608 reports the file as unreadable",
-}
+DIFFERENCES: dict[tuple[str, str, str], str] = {}
 
 _MAIN_NAMES = ("azuredeploy.json", "maintemplate.json")
 

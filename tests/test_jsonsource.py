@@ -138,3 +138,12 @@ def test_import_stays_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+def test_arm_mode_accepts_raw_line_breaks_in_strings() -> None:
+    text = '{\n  "a": "first\nsecond",\n  "b": 1\n}'
+    with pytest.raises(JsonSyntaxError):
+        parse(text)
+    doc = parse(text, comments=True)
+    assert doc.data == {"a": "first\nsecond", "b": 1}
+    assert doc.locate(["b"]) == (4, 8)
