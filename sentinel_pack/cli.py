@@ -107,20 +107,20 @@ def validate(
 ) -> None:
     """Check schemas, CloudFormation, cross-file consistency and the package; rules in docs/rules.md."""
     from sentinel_pack.validate import output
-    from sentinel_pack.validate.runner import failed, validate_paths
+    from sentinel_pack.validate.runner import failed, run
 
     try:
-        findings = validate_paths(paths or [Path(".")], select or (), ignore or ())
+        result = run(paths or [Path(".")], select or (), ignore or ())
     except SentinelPackError as error:
         raise fail(error) from None
-    if output_format is FindingsFormat.json:
-        sys.stdout.write(output.as_json(findings))
-    elif output_format is FindingsFormat.sarif:
-        sys.stdout.write(output.sarif(findings))
-    elif output_format is FindingsFormat.github:
-        sys.stdout.write(output.github(findings))
+    findings = result.findings
+    if output_format is FindingsFormat.text:
+        output.text(findings, result.solutions)
     else:
-        output.text(findings)
+        output.note(result.solutions)
+        render = {FindingsFormat.json: output.as_json, FindingsFormat.sarif: output.sarif,
+                  FindingsFormat.github: output.github}[output_format]
+        sys.stdout.write(render(findings))
     if failed(findings, strict):
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -32,7 +32,7 @@ def test_the_shipped_detections_use_only_existing_columns(solution_copy: Path) -
 def test_a_misspelt_custom_table_column_is_caught_with_a_suggestion(solution_copy: Path) -> None:
     line = _edit(solution_copy, RULE, "ResponseCode == 403", "ResponceCode == 403")
     (finding,) = _sp802(solution_copy)
-    assert finding.file.endswith(f"{RULE}:{line}")
+    assert finding.file.endswith(RULE) and finding.line == line
     assert finding.message == "the query uses 'ResponceCode', which table AWSEKSLogs_CL does not have"
     assert finding.fix == "did you mean 'ResponseCode'?"
 

@@ -1,63 +1,92 @@
-"""Findings as text (rich), JSON, SARIF 2.1.0 or GitHub workflow annotations."""
+"""Findings as text (rich), JSON, SARIF 2.1.0 or GitHub workflow annotations.
+
+Every format prints ``Finding.file`` as it is (a path that exists, relative to the working
+directory when below it) with the finding's line and column; related places (the generated
+file behind a manifest value, the member of a zip) follow as secondary locations.
+"""
 
 from __future__ import annotations
 
 import json
-import re
+import sys
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from sentinel_pack.validate.finding import ERROR, RULES, Finding
 
 
-def text(findings: list[Finding]) -> None:
+def summary(solutions: list[str]) -> str:
+    if len(solutions) == 1:
+        return f"Validated {solutions[0]}."
+    return f"Validated {len(solutions)} solutions: {', '.join(solutions)}."
+
+
+def text(findings: list[Finding], solutions: list[str] | None = None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     for f in findings:
         colour = "red" if f.severity == ERROR else "yellow"
-        where = f"{f.file}: {f.path}" if f.path else f.file
-        console.print(f"{escape(where)}: [{colour}]{f.severity} {f.rule}[/]: {escape(f.message)}")
+        console.print(f"{escape(f.where())}: [{colour}]{f.severity} {f.rule}[/]: {escape(f.message)}")
+        for other in f.related:
+            console.print(f"  [dim]see[/]: {escape(other.render())}")
         if f.fix:
             console.print(f"  [cyan]fix[/]: {escape(f.fix)}")
+    if solutions and len(solutions) > 1:
+        console.print(summary(solutions))
     errors = sum(1 for f in findings if f.severity == ERROR)
     console.print(f"{errors} errors, {len(findings) - errors} warnings." if findings else "No findings.")
 
 
+def note(solutions: list[str]) -> None:
+    """For machine formats the summary goes to stderr, so stdout stays one document."""
+    if len(solutions) > 1:
+        print(summary(solutions), file=sys.stderr)
+
+
 def as_json(findings: list[Finding]) -> str:
-    return json.dumps([f.__dict__ for f in findings], indent=2, ensure_ascii=False) + "\n"
+    return json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False) + "\n"
 
 
-_WHERE = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+)(?::\d+)?)?(?: \((?P<inside>[^()]*)\))?$")
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def location(file: str) -> tuple[str, int | None, str | None]:
-    """``a.yaml:27`` -> (``a.yaml``, 27, None); ``x.json (path)`` -> (``x.json``, None, ``path``)."""
-    match = _WHERE.match(file)
-    assert match is not None  # the pattern matches any string
-    line = match.group("line")
-    return match.group("file"), int(line) if line else None, match.group("inside")
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _message(f: Finding) -> str:
+    text = f"{f.path}: {f.message}" if f.path else f.message
+    for other in f.related:
+        text += f" (see {other.render()})"
+    return text + (f" Fix: {f.fix}" if f.fix else "")
 
 
 def github(findings: list[Finding]) -> str:
-    def esc(value: str) -> str:
-        return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
     lines = []
     for f in findings:
         level = "error" if f.severity == ERROR else "warning"
-        file, line, inside = location(f.file)
-        message = f"{f.path}: {f.message}" if f.path else f.message
-        message = f"{inside}: {message}" if inside else message
-        where = f"file={esc(file)}" + (f",line={line}" if line else "")
-        lines.append(f"::{level} {where},title={f.rule}::{esc(message + (' Fix: ' + f.fix if f.fix else ''))}")
+        where = f"file={_escape_property(f.file)}"
+        if f.line:
+            where += f",line={f.line}" + (f",col={f.column}" if f.column else "")
+        lines.append(f"::{level} {where},title={_escape_property(f.rule)}::{_escape_data(_message(f))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _sarif_location(file: str) -> dict:
-    path, line, _inside = location(file)
-    physical: dict = {"artifactLocation": {"uri": path}}
+def uri(path: str) -> str:
+    """A SARIF artifact URI: a relative reference, or a file: URI for an absolute path, percent-encoded."""
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if posix.is_absolute():
+        return "file://" + quote(posix.as_posix())
+    return quote(posix.as_posix())
+
+
+def _sarif_location(file: str, line: int | None, column: int | None) -> dict:
+    physical: dict = {"artifactLocation": {"uri": uri(file)}}
     if line:
-        physical["region"] = {"startLine": line}
+        physical["region"] = {"startLine": line, **({"startColumn": column} if column else {})}
     return {"physicalLocation": physical}
 
 
@@ -65,6 +94,21 @@ def sarif(findings: list[Finding]) -> str:
     from sentinel_pack import __version__
 
     used = sorted({f.rule for f in findings})
+    results = []
+    for f in findings:
+        result = {
+            "ruleId": f.rule,
+            "level": "error" if f.severity == ERROR else "warning",
+            "message": {"text": f"{f.path}: {f.message}. Fix: {f.fix}" if f.path else f"{f.message}. Fix: {f.fix}"},
+            "locations": [_sarif_location(f.file, f.line, f.column)],
+        }
+        if f.related:
+            result["relatedLocations"] = [
+                {"id": index, **_sarif_location(other.file, other.line, other.column),
+                 "message": {"text": other.path or other.file}}
+                for index, other in enumerate(f.related)
+            ]
+        results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -77,17 +121,7 @@ def sarif(findings: list[Finding]) -> str:
                         "rules": [{"id": r, "shortDescription": {"text": RULES[r].title}} for r in used],
                     }
                 },
-                "results": [
-                    {
-                        "ruleId": f.rule,
-                        "level": "error" if f.severity == ERROR else "warning",
-                        "message": {
-                            "text": f"{f.path}: {f.message}. Fix: {f.fix}" if f.path else f"{f.message}. Fix: {f.fix}"
-                        },
-                        "locations": [_sarif_location(f.file)],
-                    }
-                    for f in findings
-                ],
+                "results": results,
             }
         ],
     }

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from sentinel_pack.validate.finding import ERROR, rule
-from sentinel_pack.validate.target import Target
+from sentinel_pack.validate.target import ZIP, Target
 
 Out = Iterator[tuple[str, str, str, str]]
 _ZIP = re.compile(r"^package/(\d+)\.(\d+)\.(\d+)\.zip$", re.IGNORECASE)
@@ -44,7 +44,7 @@ def older_zips(target: Target, version: str) -> list[str]:
 @rule("SP501", ERROR, "The version's zip exists and holds exactly the two package files, byte-equal")
 def zip_in_sync(target: Target) -> Out:
     version = package_version(target)
-    if version is None or not any(r.lower().startswith("package/") and r.endswith(".zip") for r in target.files):
+    if version is None or target.kind == ZIP:
         return
     rel = f"Package/{version}.zip"
     if rel not in target.files:
@@ -57,8 +57,7 @@ def zip_in_sync(target: Target) -> Out:
         return
     members, refused = read_members(target, rel)
     if refused:
-        yield rel, "", f"the zip is refused: {refused}", "rebuild the package with 'sentinel-pack build'"
-        return
+        return  # SP005 reports it
     if set(members) != PACKAGE_MEMBERS:
         yield (
             rel,

@@ -1,12 +1,21 @@
-"""Running the rules over targets, with --select/--ignore and --strict."""
+"""Running the rules over targets, with --select/--ignore and --strict, and placing each finding.
+
+Rules yield paths relative to the solution; the runner turns them into findings that point
+at a file that exists, on the line of the JSON path (``finding.py`` says how), and, in a
+source folder, at the line of ``solution.yaml`` where the value was written.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from sentinel_pack.validate.finding import ERROR, RULES, Finding
-from sentinel_pack.validate.target import Target, load_target
+from sentinel_pack.errors import EXIT_USAGE, Problem, SentinelPackError
+from sentinel_pack.validate.finding import ERROR, RULES, Finding, Location
+from sentinel_pack.validate.target import SOURCE, ZIP, Target, load_targets
 
 
 def _load_rules() -> None:
@@ -16,27 +25,157 @@ def _load_rules() -> None:
         rules_content,
         rules_crossfile,
         rules_detections,
+        rules_files,
         rules_package,
         rules_schemas,
     )
 
 
+def _matches(rule_id: str, patterns: tuple[str, ...]) -> bool:
+    return any(rule_id.upper().startswith(p) for p in patterns)
+
+
 def selected(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str]:
+    """Rule ids, by id or prefix, case-insensitively; a pattern that matches no rule is a usage error.
+
+    ``--select XYZ`` silently selecting nothing would turn the gate off.
+    """
     _load_rules()
-    select, ignore = tuple(select), tuple(ignore)
-    return sorted(r for r in RULES if (not select or r.startswith(select)) and not (ignore and r.startswith(ignore)))
+    select = tuple(p.strip().upper() for p in select)
+    ignore = tuple(p.strip().upper() for p in ignore)
+    unknown = [p for p in (*select, *ignore) if not p or not any(r.startswith(p) for r in RULES)]
+    if unknown:
+        families = sorted({r[:3] for r in RULES})
+        raise SentinelPackError(Problem(
+            f"no rule id starts with {', '.join(repr(p) for p in unknown)}",
+            hint=f"use a rule id or prefix, e.g. SP4 or SP401 (families: {', '.join(families)}; "
+                 "every rule is in docs/rules.md)"), exit_code=EXIT_USAGE)
+    return sorted(r for r in RULES if (not select or _matches(r, select)) and not _matches(r, ignore))
+
+
+_LEGACY = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?(?: \((?P<inside>[^()]*)\))?$")
+_PART = re.compile(r"\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]|\.?([^.\[\]]+)")
+
+
+def path_parts(path: str) -> list[str | int]:
+    """``resources[0].properties['a.b'].x`` -> ``['resources', 0, 'properties', 'a.b', 'x']``."""
+    parts: list[str | int] = []
+    for match in _PART.finditer(path):
+        index, single, double, name = match.groups()
+        parts.append(int(index) if index is not None else single if single is not None
+                     else double if double is not None else name)
+    return parts
+
+
+def display(path: Path) -> str:
+    """A path as printed: relative to the working directory when it lies below it."""
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix() or "."
+        except ValueError:
+            return path.as_posix()
+    return Path(os.path.normpath(path)).as_posix()
+
+
+class _Placer:
+    """Turns a rule's (file, path, Location) into the printed file, line, column and related places."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._origins = None
+
+    def origins(self):
+        if self._origins is None:
+            from sentinel_pack.validate.origin import Origins
+
+            self._origins = Origins.of(self.target.root, self.target.on_disk)
+        return self._origins
+
+    def file(self, rel: str) -> str:
+        root = self.target.root
+        if root is None:
+            return f"{self.target.label}/{rel}" if rel else self.target.label
+        return display(root / rel) if rel else display(root)
+
+    def place(self, rel: str, path: str, message: str, at: Location | None):
+        """(file, path, line, column, related)."""
+        match = _LEGACY.match(rel)
+        assert match is not None  # the pattern matches any string
+        rel = match.group("file")
+        line = int(match.group("line")) if match.group("line") else None
+        column = int(match.group("column")) if match.group("column") else None
+        inside = match.group("inside")
+        if at is not None:
+            rel = at.file or rel
+            line, column = at.line or line, at.column or column
+        rel = self._relative(rel)
+        where = inside if inside is not None else path
+        doc = self.target.document(rel) if rel in self.target.files and rel.lower().endswith(".json") else None
+        value = None
+        if line is None and doc is not None:
+            parts = path_parts(where)
+            line, column = doc.locate(parts)
+            value = _value(doc.data, parts)
+        elif doc is not None:
+            value = _value(doc.data, path_parts(where))
+        shown = f"{inside}: {path}" if inside is not None and path else (inside if inside is not None else path)
+        related: list[Location] = []
+        target = self.target
+        if target.kind == ZIP:
+            member = rel.removeprefix("Package/")
+            return self.file(""), f"{member}: {shown}" if shown else member, None, None, \
+                (Location(member, line, column, ""),) if member else ()
+        if target.kind == SOURCE and rel in target.generated and rel.lower().endswith(".json") and where:
+            origin = self.origins().find(value, str(path_parts(where)[-1]) if where else "", message)
+            if origin is not None or rel not in target.on_disk:
+                generated = Location(self.file(rel), line, column, shown)
+                if origin is None:
+                    return self.file("solution.yaml"), shown, None, None, (generated,)
+                return self.file(origin[0]), shown, origin[1], origin[2], (generated,)
+        if rel and rel not in target.files and rel not in target.on_disk and target.root is not None \
+                and not (target.root / rel).exists():
+            # a missing file: point at the nearest folder that exists, the message names the file
+            parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
+            while parent and not (target.root / parent).is_dir():
+                parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
+            return self.file(parent), shown or rel, None, None, ()
+        return self.file(rel), shown, line, column, tuple(related)
+
+    def _relative(self, rel: str) -> str:
+        """A rule may name a file by its full path (a manifest problem): make it relative to the root."""
+        root = self.target.root
+        if root is None or not rel:
+            return rel
+        for base in (root, root.resolve()):
+            try:
+                return Path(rel).relative_to(base).as_posix()
+            except ValueError:
+                continue
+        return rel
+
+
+def _value(data, parts):
+    for part in parts:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def check(target: Target, rule_ids: list[str]) -> list[Finding]:
     findings: list[Finding] = []
     views = target.connector_views()
+    placer = _Placer(target)
     for rule_id in rule_ids:
         rule = RULES[rule_id]
         try:
             for view in views if rule.per_connector else [target]:
-                for file, path, message, fix in rule.check(view):
-                    finding = Finding(rule_id, rule.severity, f"{target.label}/{file}" if file else target.label,
-                                      path, message, fix)
+                for item in rule.check(view):
+                    rel, path, message, fix = item[:4]
+                    at = item[4] if len(item) > 4 else None
+                    file, shown, line, column, related = placer.place(rel, path, message, at)
+                    finding = Finding(rule_id, rule.severity, file, shown, message, fix, line, column, related)
                     if finding not in findings:
                         findings.append(finding)
         except Exception as exc:  # a rule must never take the run down: report it as a finding
@@ -44,7 +183,7 @@ def check(target: Target, rule_ids: list[str]) -> list[Finding]:
                 Finding(
                     rule_id,
                     ERROR,
-                    target.label,
+                    placer.file(""),
                     "",
                     f"the rule crashed: {type(exc).__name__}: {exc}",
                     "please report this with the file that caused it",
@@ -53,12 +192,27 @@ def check(target: Target, rule_ids: list[str]) -> list[Finding]:
     return findings
 
 
-def validate_paths(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Finding]:
+@dataclass
+class Run:
+    """What one ``validate`` run looked at, and what it found."""
+
+    solutions: list[str]
+    findings: list[Finding]
+
+
+def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Run:
     rule_ids = selected(select, ignore)
+    solutions: list[str] = []
     findings: list[Finding] = []
     for path in paths:
-        findings.extend(check(load_target(path), rule_ids))
-    return findings
+        for target in load_targets(path):
+            solutions.append(display(target.root) if target.root is not None else target.label)
+            findings.extend(check(target, rule_ids))
+    return Run(solutions, findings)
+
+
+def validate_paths(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Finding]:
+    return run(paths, select, ignore).findings
 
 
 def failed(findings: list[Finding], strict: bool) -> bool:

@@ -8,32 +8,89 @@ The connector files are found by content, as ``import`` and the official package
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
 
 
+#: What a Target is: a solution source (solution.yaml), a built folder, or a package zip.
+SOURCE, BUILT, ZIP = "source", "built", "zip"
+#: Folders that make a folder a built solution in the Azure-Sentinel layout.
+SOLUTION_PARTS = ("package", "data connectors", "solutionmetadata.json")
+EXPECTED = "a solution source folder (with solution.yaml), a built solution folder (with Package/ or " \
+           "Data Connectors/), a package zip, or a folder of such solutions"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Why a file of the target cannot be read: the gate reports it, it never passes silently."""
+
+    kind: str  # "empty", "json", "yaml", "utf-8", "zip", "io"
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
 @dataclass
 class Target:
-    label: str
+    label: str  # the target's path as the user gave it (a folder or a zip)
     files: dict[str, bytes]  # relative path -> content
     manifest_problems: list[Problem] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # built files on disk that differ from the manifest
+    kind: str = BUILT
+    root: Path | None = None  # the folder on disk (the zip's path for a zip)
+    generated: frozenset[str] = frozenset()  # files rendered from solution.yaml (source targets)
+    on_disk: frozenset[str] = frozenset()  # files that exist on disk under root
+    #: Files that could not be read at all (an unreadable zip, a permission error).
+    io_errors: dict[str, Unreadable] = field(default_factory=dict)
     _json: dict[str, Any] = field(default_factory=dict)
+    _docs: dict[str, Any] = field(default_factory=dict)
     _cfn: dict[str, tuple[str, dict[str, Any]]] | None = None
+
+    def document(self, rel: str):
+        """The file parsed with positions (``jsonsource.JsonDocument``), or None when unreadable."""
+        self.json(rel)
+        doc = self._docs.get(rel)
+        return None if isinstance(doc, Unreadable) else doc
 
     def json(self, rel: str) -> Any:
         if rel not in self._json:
-            try:
-                self._json[rel] = json.loads(self.files[rel].decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                self._json[rel] = None
+            self._json[rel] = None
+            problem = self.unreadable(rel)
+            if problem is None and rel in self.files:
+                self._json[rel] = self._docs[rel].data
         return self._json[rel]
 
+    def unreadable(self, rel: str) -> Unreadable | None:
+        """Why a JSON or YAML file cannot be read (empty, not UTF-8, invalid), or None."""
+        if rel in self.io_errors:
+            return self.io_errors[rel]
+        data = self.files.get(rel)
+        if data is None:
+            return None
+        lower = rel.lower()
+        if not lower.endswith((".json", ".yaml", ".yml")):
+            return None
+        if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+            return Unreadable("empty", "the file is empty")
+        if lower.endswith(".json"):
+            if rel not in self._docs:
+                from sentinel_pack.jsonsource import JsonSyntaxError, parse
+
+                try:
+                    self._docs[rel] = parse(data, comments=True)
+                except JsonSyntaxError as error:
+                    kind = "utf-8" if "UTF-8" in error.message else "json"
+                    self._docs[rel] = Unreadable(kind, error.message, error.line, error.column)
+            doc = self._docs[rel]
+            return doc if isinstance(doc, Unreadable) else None
+        return _yaml_problem(data)
+
     def json_files(self) -> list[str]:
-        return sorted(r for r in self.files if r.lower().endswith(".json"))
+        """Every JSON file that parsed (the gate rules report the others)."""
+        return sorted(r for r in self.files if r.lower().endswith(".json") and self.json(r) is not None)
 
     def resources(self, type_suffix: str, under: str = "data connectors/") -> list[tuple[str, dict[str, Any]]]:
         """Connector resources of a type, from single-object or array files under ``under``."""
@@ -63,8 +120,8 @@ class Target:
             return [self]
         grouped = set().union(*groups)
         shared = {rel: data for rel, data in self.files.items() if rel not in grouped}
-        return [Target(self.label, {**shared, **{rel: self.files[rel] for rel in sorted(group)}},
-                       self.manifest_problems, self.stale, dict(self._json)) for group in groups]
+        return [replace(self, files={**shared, **{rel: self.files[rel] for rel in sorted(group)}},
+                        _json=self._json, _docs=self._docs, _cfn=None) for group in groups]
 
     def package(self, name: str) -> tuple[str, Any]:
         rel = next((r for r in self.files if r.lower() == f"package/{name.lower()}"), f"Package/{name}")
@@ -178,28 +235,107 @@ def nested_templates(template: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _read_tree(root: Path) -> dict[str, bytes]:
-    files = {}
+def _yaml_problem(data: bytes) -> Unreadable | None:
+    import yaml
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        return Unreadable("utf-8", f"byte 0x{data[error.start]:02x} is not valid UTF-8: save the file as UTF-8",
+                          before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1)
+    try:
+        yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        return Unreadable("yaml", f"invalid YAML: {error.problem or error.context}",
+                          mark.line + 1 if mark else None, mark.column + 1 if mark else None)
+    except yaml.YAMLError as error:
+        return Unreadable("yaml", f"invalid YAML: {error}")
+    return None
+
+
+def _read_tree(root: Path) -> tuple[dict[str, bytes], dict[str, Unreadable]]:
+    files: dict[str, bytes] = {}
+    errors: dict[str, Unreadable] = {}
     for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in parts) or not path.is_file():
+            continue
         rel = path.relative_to(root).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+        try:
             files[rel] = path.read_bytes()
-    return files
+        except OSError as error:
+            errors[rel] = Unreadable("io", f"cannot read the file: {error.strerror or error}")
+    return files, errors
+
+
+def _is_solution(folder: Path) -> str | None:
+    """SOURCE or BUILT when the folder is one solution, else None."""
+    if (folder / "solution.yaml").is_file():
+        return SOURCE
+    try:
+        names = {child.name.lower() for child in folder.iterdir()}
+    except OSError:
+        return None
+    return BUILT if any(part in names for part in SOLUTION_PARTS) else None
+
+
+def load_targets(path: Path) -> list[Target]:
+    """The solutions at ``path``: one, or each solution of a folder of solutions.
+
+    Anything else is a usage error (exit 2) saying what was expected, so that a typo in a CI
+    path cannot turn the gate into a silent pass.
+    """
+    if path.is_file():
+        if path.suffix.lower() == ".zip":
+            return [_load_zip(path)]
+        if path.name == "solution.yaml":
+            return [load_target(path.parent)]
+        raise IOFailure(Problem(f"not something validate can check: expected {EXPECTED}", file=str(path),
+                                hint="pass the solution folder, or the package zip"))
+    if not path.is_dir():
+        raise IOFailure(Problem(f"no such file or folder: expected {EXPECTED}", file=str(path)))
+    if _is_solution(path):
+        return [load_target(path)]
+    try:
+        children = sorted(child for child in path.iterdir() if child.is_dir() and not child.name.startswith("."))
+    except OSError as error:
+        raise IOFailure(Problem(f"cannot read the folder: {error.strerror or error}", file=str(path))) from None
+    solutions = [child for child in children if _is_solution(child)]
+    if not solutions:
+        raise IOFailure(Problem(f"no solution here: expected {EXPECTED}", file=str(path),
+                                hint="a solution folder holds solution.yaml, or Package/ and Data Connectors/"))
+    return [load_target(child) for child in solutions]
+
+
+def _load_zip(path: Path) -> Target:
+    from sentinel_pack.diff.safezip import read_zip
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise IOFailure(Problem(f"cannot read the file: {error.strerror or error}", file=str(path))) from None
+    try:
+        members = read_zip(data, label=str(path))
+    except SentinelPackError as error:
+        return Target(label=str(path), files={}, kind=ZIP, root=path,
+                      io_errors={"": Unreadable("zip", error.problems[0].message)})
+    return Target(label=str(path), files={f"Package/{k}": v for k, v in members.items()}, kind=ZIP, root=path)
 
 
 def load_target(path: Path) -> Target:
+    """One solution: a zip, a source folder (rendered in memory) or a built folder."""
     if path.is_file() and path.suffix.lower() == ".zip":
-        from sentinel_pack.diff.safezip import read_zip
-
-        members = read_zip(path)
-        return Target(label=str(path), files={f"Package/{k}": v for k, v in members.items()})
+        return _load_zip(path)
     if path.is_file() and path.name == "solution.yaml":
         path = path.parent
     if not path.is_dir():
-        raise IOFailure(Problem("no such file or folder", file=str(path)))
-    on_disk = _read_tree(path)
+        raise IOFailure(Problem(f"no such file or folder: expected {EXPECTED}", file=str(path)))
+    on_disk, errors = _read_tree(path)
+    base = {"label": str(path), "root": path, "on_disk": frozenset(on_disk), "io_errors": errors}
     if "solution.yaml" not in on_disk:
-        return Target(label=str(path), files=on_disk)
+        return Target(files=on_disk, kind=BUILT, **base)
 
     from sentinel_pack.build import render_solution
     from sentinel_pack.manifest import load_manifest
@@ -207,7 +343,7 @@ def load_target(path: Path) -> Target:
     try:
         rendered = render_solution(load_manifest(path))
     except SentinelPackError as error:
-        return Target(label=str(path), files=on_disk, manifest_problems=error.problems)
+        return Target(files=on_disk, manifest_problems=error.problems, kind=SOURCE, **base)
     stale = sorted(rel for rel, content in rendered.files.items() if rel in on_disk and on_disk[rel] != content)
     files = {**on_disk, **rendered.files}
-    return Target(label=str(path), files=files, stale=stale)
+    return Target(files=files, stale=stale, kind=SOURCE, generated=frozenset(rendered.files), **base)
