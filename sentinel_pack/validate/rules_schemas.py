@@ -79,10 +79,15 @@ def _all_resources(target: Target) -> Iterator[tuple[str, str, dict[str, Any]]]:
         yield rel, path, resource
 
 
+#: KQL's names for column types that the table schema's enum spells otherwise (Azure takes both).
+KQL_TYPE_ALIASES = {"bool": "boolean", "double": "real", "date": "datetime", "uuid": "guid", "uniqueid": "guid"}
+
+
 def _known_open_value(value: Any, allowed: list[Any]) -> bool:
     """Values the published enums miss although Azure accepts them (PROVENANCE.md)."""
-    if isinstance(value, str) and value.lower() in {str(a).lower() for a in allowed}:
-        return True  # 'datetime' for 'dateTime'
+    names = {str(a).lower() for a in allowed}
+    if isinstance(value, str) and (value.lower() in names or KQL_TYPE_ALIASES.get(value.lower()) in names):
+        return True  # 'datetime' for 'dateTime', 'bool' for 'boolean'
     return isinstance(value, str) and value.startswith(("Custom-", "Microsoft-"))
 
 
@@ -191,9 +196,8 @@ def _ui_errors(target: Target) -> Iterator[tuple[str, str, str, bool]]:
             yield rel, f"{path}.type", f"control type {control_type!r} is not in the schema", True
             continue
         if isinstance(schema, dict):
-            from jsonschema import Draft4Validator
-
-            found: Iterator[Any] = Draft4Validator(schema).iter_errors(control)
+            found: Iterator[Any] = (e for top in store.local_validator(schema).iter_errors(control)
+                                    for e in store.leaves(top))
         else:
             found = store.errors(*schema, control)
         for error in found:

@@ -229,7 +229,8 @@ def nested_templates(template: Any) -> list[tuple[str, dict[str, Any]]]:
     """(JSON path prefix, template): the template itself ("") and every nested content template."""
     out: list[tuple[str, dict[str, Any]]] = [("", template)] if isinstance(template, dict) else []
     for path, resource in template_resources(template):
-        nested = (resource.get("properties") or {}).get("mainTemplate")
+        properties = resource.get("properties")
+        nested = properties.get("mainTemplate") if isinstance(properties, dict) else None
         if isinstance(nested, dict):
             out.append((f"{path}.properties.mainTemplate.", nested))
     return out
