@@ -23,6 +23,7 @@ DCR = "Data Connectors/AWSEKS_DCR.json"
 TABLE = "Data Connectors/AWSEKS_Table.json"
 POLLER = "Data Connectors/AWSEKS_PollingConfig.json"
 CFN = "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"
+OIDC = "Data Connectors/CloudFormationTemplates/OIDC_Web_Identity_Provider.json"
 MAIN = "Package/mainTemplate.json"
 META = "SolutionMetadata.json"
 UI = "Package/createUiDefinition.json"
@@ -147,9 +148,7 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("poller-stream-name", _json_edit(POLLER, lambda d: _set(d, ["properties", "dcrConfig", "streamName"], "Custom-EKS")), "SP402"),
     ("dcr-flow-stream", _text_edit(DCR, '"streams": [\n          "Custom-AWSEKSLogs_CL"', '"streams": [\n          "Custom-Other"'), "SP402"),
     ("poller-destination", _json_edit(POLLER, lambda d: _set(d, ["properties", "destinationTable"], "EKS_CL")), "SP401"),
-    ("poller-datatype", _json_edit(POLLER, lambda d: _set(d, ["properties", "dataType"], "EKS_CL")), "SP401"),
     ("graph-table-name", _json_edit(DEF, lambda d: _set(_ui(d), ["graphQueriesTableName"], "EKS_CL")), "SP401"),
-    ("datatype-name", _json_edit(DEF, lambda d: _set(_ui(d)["dataTypes"][0], ["name"], "EKS_CL")), "SP401"),
     ("table-renamed", _json_edit(TABLE, lambda d: _set(d, ["name"], "EKS_CL")), "SP401"),
     ("transform-projects-unknown", _text_edit(DCR, ", RawEvent\"", ", RawEvnt\""), "SP404"),
     ("time-generated-string", _json_edit(TABLE, lambda d: _set(d["properties"]["schema"]["columns"][0], ["type"], "string")), "SP404"),
@@ -177,6 +176,21 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
         "PolicyDocument"]["Statement"][0]["Condition"].pop("StringEquals")), "SP307"),
     ("queue-policy-any-bucket", _json_edit(CFN, lambda d: d["Resources"]["SentinelSQSQueuePolicyForS3"]["Properties"][
         "PolicyDocument"]["Statement"][0]["Condition"].pop("ArnLike")), "SP307"),
+    ("oidc-issuer", _json_edit(OIDC, lambda d: _set(d["Resources"]["OIDCIdentityProvider"]["Properties"], ["Url"],
+                                                    "https://token.actions.githubusercontent.com")), "SP308"),
+    ("oidc-audience", _json_edit(OIDC, lambda d: _set(d["Resources"]["OIDCIdentityProvider"]["Properties"],
+                                                      ["ClientIdList"], ["sts.amazonaws.com"])), "SP308"),
+    ("embedded-oidc-issuer", _json_edit(DEF, _embedded(1, lambda t: _set(t["Resources"]["OIDCIdentityProvider"][
+        "Properties"], ["Url"], "https://sts.windows.net/00000000-0000-0000-0000-000000000000/"))), "SP308"),
+    ("stale-package-sample-query", _json_edit(DEF, lambda d: _set(_ui(d)["sampleQueries"][1], ["description"],
+                                                                  "Ten messages")), "SP505"),
+    ("stale-package-column", _json_edit(TABLE, lambda d: _set(d["properties"]["schema"]["columns"][2],
+                                                              ["description"], "AWS region")), "SP505"),
+    ("connector-file-deleted", lambda root: (root / DCR).unlink(), "SP006"),
+    ("connector-file-empty", lambda root: (root / DCR).write_bytes(b""), "SP001"),
+    ("template-truncated", lambda root: (root / MAIN).write_bytes((root / MAIN).read_bytes()[:4000]), "SP002"),
+    ("template-not-utf8", lambda root: (root / MAIN).write_bytes((root / MAIN).read_bytes().replace(
+        b"AWS EKS", b"AWS \xff EKS", 1)), "SP003"),
     ("cfn-invalid-type", _json_edit(CFN, lambda d: _set(d["Resources"]["S3Bucket"], ["Type"], "AWS::S3::Buckett")), "SP301"),
     ("zip-out-of-sync", _text_edit(MAIN, '"contentVersion": "1.0.0.0"', '"contentVersion": "1.0.0.1"'), "SP501"),
     ("zip-extra-member", _rezip(extra={"notes.txt": b"x"}), "SP501"),

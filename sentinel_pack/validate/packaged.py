@@ -60,11 +60,16 @@ def key_of(kind: str, resource: dict[str, Any]) -> str:
 
 
 def _split_arrays(resource: dict[str, Any]) -> list[dict[str, Any]]:
-    """A resource whose name and properties are parallel arrays (an upstream packager bug) as one per item."""
-    names, properties = resource.get("name"), resource.get("properties")
-    if isinstance(names, list) and isinstance(properties, list) and len(names) == len(properties):
-        return [{**resource, "name": name, "properties": props} for name, props in zip(names, properties)]
-    return [resource]
+    """A resource whose name, type and properties are parallel arrays (an upstream packager bug,
+    reported by SP203) as the resources it stands for."""
+    names = resource.get("name")
+    if not isinstance(names, list) or not isinstance(resource.get("properties"), list):
+        return [resource]
+    count = len(names)
+    if any(isinstance(v, list) and len(v) != count for v in resource.values()):
+        return [resource]
+    return [{key: value[i] if isinstance(value, list) else value for key, value in resource.items()}
+            for i in range(count)]
 
 
 def connector_files(target: Target) -> list[Copy]:

@@ -276,3 +276,51 @@ def notification_and_queue_policy(target: Target) -> Out:
                             "S3 may send to the queue from any bucket or account",
                             "add StringEquals aws:SourceAccount and ArnLike aws:SourceArn of the bucket",
                         )
+
+
+#: The Microsoft Sentinel OIDC issuer and the audience its tokens carry, per Azure cloud
+#: (learn.microsoft.com/azure/sentinel/connect-aws-configure-environment: commercial, government).
+SENTINEL_OIDC = {
+    "sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d": "api://1462b192-27f7-4cb9-8523-0f4ecb54b47e",
+    "sts.windows.net/cab8a31a-1906-4287-a0d8-4eef66b95f6e": "api://d4230588-5f84-4281-a9c7-2c15194b28f7",
+}
+
+
+def _literal(template: dict[str, Any], value: Any) -> Any:
+    """A value, or the Default of the parameter it references; None for other intrinsics."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return (template.get("Parameters", {}).get(value["Ref"]) or {}).get("Default")
+    return None if isinstance(value, dict) else value
+
+
+@rule("SP308", ERROR, "The OIDC provider is the Sentinel issuer, with the Sentinel audience")
+def oidc_provider(target: Target) -> Out:
+    """A provider for another issuer (or audience) lets other tokens assume the Sentinel role, or none at all."""
+    for rel, template in target.cloudformation():
+        for name, resource in template.get("Resources", {}).items():
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::IAM::OIDCProvider":
+                continue
+            props = resource.get("Properties", {}) if isinstance(resource.get("Properties"), dict) else {}
+            path = f"Resources.{name}.Properties"
+            url = _literal(template, props.get("Url"))
+            if url is None and "Url" in props:
+                continue  # built with an intrinsic function: the value is known only in AWS
+            issuer = str(url or "").removeprefix("https://").rstrip("/")
+            if issuer not in SENTINEL_OIDC:
+                yield rel, f"{path}.Url", f"the OIDC provider URL {url!r} is not the Microsoft Sentinel issuer", \
+                    "use https://sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/ (Azure Government: " \
+                    "https://sts.windows.net/cab8a31a-1906-4287-a0d8-4eef66b95f6e/)"
+                continue
+            audience = SENTINEL_OIDC[issuer]
+            clients = _literal(template, props.get("ClientIdList"))
+            if clients is None and "ClientIdList" in props:
+                continue
+            clients = clients if isinstance(clients, list) else [clients] if clients else []
+            if audience not in clients:
+                yield rel, f"{path}.ClientIdList", \
+                    f"the OIDC provider's audiences {clients} lack the Microsoft Sentinel audience {audience}", \
+                    f"set ClientIdList to [{audience}]"
+            elif len(clients) > 1:
+                yield rel, f"{path}.ClientIdList", \
+                    f"the OIDC provider admits other audiences than Microsoft Sentinel's: " \
+                    f"{', '.join(str(c) for c in clients if c != audience)}", f"set ClientIdList to [{audience}]"

@@ -1,185 +1,224 @@
-"""SP4xx: the same facts must agree across the connector files (what humans miss)."""
+"""SP4xx: the same facts must agree across the connector files (what humans miss).
+
+A connector may have several pollers, and one DCR may carry several data flows into several
+tables (Bitwarden: three of each); every check runs per poller and per data flow, with the
+table that flow writes. Names that are labels in CCF (the poller's ``dataType``, a data
+type's ``name`` in the connector UI) are not table names and are not compared with one.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
 from sentinel_pack.validate.kql import column_references
-from sentinel_pack.validate.target import Target
+from sentinel_pack.validate.target import Target, template_resources
 
 Out = Iterator[tuple[str, str, str, str]]
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
+_BRACKET_COLUMN = re.compile(r"\[\s*(?:'([^'\n]+)'|\"([^\"\n]+)\")\s*\]")
 
 
-def _dcr_flow(dcr: dict) -> dict:
-    flows = dcr.get("properties", {}).get("dataFlows") or [{}]
-    return flows[0]
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
-def _table_columns(target: Target) -> tuple[str | None, dict[str, str]]:
-    _rel, table = target.first("/tables")
-    if table is None:
-        return None, {}
-    cols = table.get("properties", {}).get("schema", {}).get("columns", [])
-    return table.get("name"), {c.get("name"): c.get("type") for c in cols if isinstance(c, dict)}
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
-@rule("SP401", ERROR, "The table name is the same in every connector file", per_connector=True)
+def table_of(stream: str) -> str:
+    return stream.removeprefix("Custom-").removeprefix("Microsoft-")
+
+
+@dataclass
+class Flow:
+    """One data flow of a DCR: what it reads, the table it writes and how."""
+
+    file: str
+    index: int
+    dcr: dict
+    streams: list[str]
+    output: str | None  # the table name
+    transform: str
+    declared: dict[str, dict[str, str]] = field(default_factory=dict)  # input stream -> column -> type
+
+    @property
+    def path(self) -> str:
+        return f"properties.dataFlows[{self.index}]"
+
+    def input_stream(self) -> str | None:
+        return next((s for s in self.streams if s in self.declared), None)
+
+
+def flows(target: Target) -> list[Flow]:
+    found = []
+    for rel, dcr in target.resources("dataCollectionRules"):
+        properties = _dict(dcr.get("properties"))
+        declared = {name: {c.get("name"): str(c.get("type")) for c in _list(_dict(d).get("columns"))
+                           if isinstance(c, dict)}
+                    for name, d in _dict(properties.get("streamDeclarations")).items()}
+        for index, flow in enumerate(_list(properties.get("dataFlows"))):
+            flow = _dict(flow)
+            streams = [str(s) for s in _list(flow.get("streams"))]
+            output = flow.get("outputStream")
+            if not output:  # a Microsoft- stream without outputStream goes to its own built-in table
+                output = next((s for s in streams if s.startswith("Microsoft-")), None)
+            found.append(Flow(rel, index, dcr, streams, table_of(str(output)) if output else None,
+                              str(flow.get("transformKql") or "source"), declared))
+    return found
+
+
+def tables(target: Target) -> dict[str, tuple[str, dict[str, str]]]:
+    """Table name -> (file, column -> type) for the connector's own table files."""
+    out = {}
+    for rel, table in target.resources("/tables"):
+        columns = _list(_dict(_dict(table.get("properties")).get("schema")).get("columns"))
+        out[str(table.get("name"))] = (rel, {c.get("name"): c.get("type") for c in columns if isinstance(c, dict)})
+    return out
+
+
+def _functions(target: Target) -> set[str]:
+    """Functions (parsers) the solution defines: queries may read them as they read tables."""
+    names = set()
+    _rel, main = target.package("mainTemplate.json")
+    for _path, resource in template_resources(main):
+        alias = _dict(resource.get("properties")).get("functionAlias")
+        if isinstance(alias, str):
+            names.add(alias)
+    for rel, data in target.files.items():
+        if rel.lower().startswith("parsers/") and rel.lower().endswith((".yaml", ".yml")):
+            match = re.search(rb"^\s*FunctionAlias\s*:\s*['\"]?([A-Za-z_]\w*)", data, re.MULTILINE | re.IGNORECASE)
+            if match:
+                names.add(match.group(1).decode())
+    return names
+
+
+def _pollers(target: Target) -> list[tuple[str, dict]]:
+    return target.resources("/dataConnectors")
+
+
+@rule("SP401", ERROR, "Table names agree: every table file, destination and graph-query table is written by the DCR",
+      per_connector=True)
 def table_name_agrees(target: Target) -> Out:
-    table_rel, table = target.first("/tables")
-    _dcr_rel, dcr = target.first("dataCollectionRules")
-    def_rel, definition = target.first("dataConnectorDefinitions")
-    poller_rel, poller = target.first("/dataConnectors")
-    if dcr is None:
+    all_flows = flows(target)
+    if not all_flows:
         return
-    output = str(_dcr_flow(dcr).get("outputStream", ""))
-    name = output.removeprefix("Custom-").removeprefix("Microsoft-")
-    fix = f"use '{name}' everywhere (the DCR output stream is '{output}')"
-    if table is not None and table.get("name") != name:
-        yield table_rel, "name", f"table '{table.get('name')}' is not the DCR output table '{name}'", fix
-    if poller is not None:
-        props = poller.get("properties", {})
-        for key in ("destinationTable", "dataType"):
-            if key in props and props[key] != name:
-                yield poller_rel, f"properties.{key}", f"'{props[key]}' is not the DCR output table '{name}'", fix
-    if definition is not None:
-        ui = definition.get("properties", {}).get("connectorUiConfig", {})
-        if ui.get("graphQueriesTableName") not in (None, name):
-            yield (
-                def_rel,
-                "properties.connectorUiConfig.graphQueriesTableName",
-                f"'{ui['graphQueriesTableName']}' is not the DCR output table '{name}'",
-                fix,
-            )
-        for i, data_type in enumerate(ui.get("dataTypes", [])):
-            if data_type.get("name") != name:
-                yield (
-                    def_rel,
-                    f"properties.connectorUiConfig.dataTypes[{i}].name",
-                    f"'{data_type.get('name')}' is not the DCR output table '{name}'",
-                    fix,
-                )
+    outputs = sorted({f.output for f in all_flows if f.output})
+    listed = ", ".join(outputs) or "none"
+    for name, (rel, _columns) in tables(target).items():
+        if name not in outputs:
+            yield rel, "name", f"table '{name}' is written by no data flow of the DCR (it writes: {listed})", \
+                "name the table after the DCR's outputStream, or remove the table file"
+    for rel, poller in _pollers(target):
+        destination = _dict(poller.get("properties")).get("destinationTable")
+        if isinstance(destination, str) and destination not in outputs:
+            yield rel, "properties.destinationTable", \
+                f"'{destination}' is not a table the DCR writes ({listed})", f"use one of: {listed}"
+    for rel, definition in target.resources("dataConnectorDefinitions"):
+        graph = _dict(_dict(definition.get("properties")).get("connectorUiConfig")).get("graphQueriesTableName")
+        if isinstance(graph, str) and graph not in outputs and graph not in _functions(target):
+            yield rel, "properties.connectorUiConfig.graphQueriesTableName", \
+                f"'{graph}' is neither a table the DCR writes ({listed}) nor a function of the solution", \
+                "queries read {{graphQueriesTableName}}: name the connector's table"
 
 
-@rule("SP402", ERROR, "The poller sends to a stream the DCR declares and routes", per_connector=True)
+@rule("SP402", ERROR, "Every poller sends to a stream the DCR declares and routes", per_connector=True)
 def stream_declared(target: Target) -> Out:
-    dcr_rel, dcr = target.first("dataCollectionRules")
-    poller_rel, poller = target.first("/dataConnectors")
-    if dcr is None or poller is None:
+    all_flows = flows(target)
+    if not all_flows:
         return
-    stream = poller.get("properties", {}).get("dcrConfig", {}).get("streamName")
-    declared = dcr.get("properties", {}).get("streamDeclarations", {})
-    if stream not in declared:
-        yield (
-            poller_rel,
-            "properties.dcrConfig.streamName",
-            f"stream '{stream}' is not declared in the DCR (declared: {', '.join(declared) or 'none'})",
-            "use the DCR's streamDeclarations name, 'Custom-<table>'",
-        )
-    elif stream not in _dcr_flow(dcr).get("streams", []):
-        yield (
-            dcr_rel,
-            "properties.dataFlows[0].streams",
-            f"no data flow reads stream '{stream}'",
-            f"add '{stream}' to the data flow's streams",
-        )
+    declared = sorted({name for f in all_flows for name in f.declared})
+    read = {s for f in all_flows for s in f.streams}
+    built_in = not declared and all(s.startswith("Microsoft-") for s in read)
+    for rel, poller in _pollers(target):
+        stream = _dict(_dict(poller.get("properties")).get("dcrConfig")).get("streamName")
+        if stream is None or built_in:
+            continue  # a built-in table's DCR routes a stream the service names (AWS S3 server access logs)
+        if stream not in declared:
+            yield rel, "properties.dcrConfig.streamName", \
+                f"stream '{stream}' is not declared in the DCR (declared: {', '.join(declared) or 'none'})", \
+                "use the DCR's streamDeclarations name, 'Custom-<table>'"
+        elif stream not in read:
+            dcr = next(f for f in all_flows if stream in f.declared)
+            yield dcr.file, "properties.dataFlows", f"no data flow reads stream '{stream}'", \
+                f"add '{stream}' to a data flow's streams"
 
 
-def _input_stream(dcr: dict) -> tuple[str | None, dict[str, str]]:
-    flow = _dcr_flow(dcr)
-    declared = dcr.get("properties", {}).get("streamDeclarations", {})
-    stream = next((s for s in flow.get("streams", []) if s in declared), None)
-    if stream is None:
-        return None, {}
-    return stream, {
-        c.get("name"): str(c.get("type")) for c in declared[stream].get("columns", []) if isinstance(c, dict)
-    }
-
-
-def _transform(dcr: dict) -> tuple[str, set[str], set[str]]:
-    """The transform, the input columns it reads and the names it assigns."""
-    kql = str(_dcr_flow(dcr).get("transformKql", "source") or "source")
+def _transform(kql: str) -> tuple[set[str], set[str]]:
+    """The input columns a transform reads (``["date"]`` included) and the names it assigns."""
     assigned = set(re.findall(r"([A-Za-z_]\w*)\s*=(?!=)", kql))
-    return kql, column_references(kql), assigned
+    reads = column_references(kql)
+    for match in _BRACKET_COLUMN.finditer(kql):
+        before = kql[: match.start()].rstrip()[-1:]
+        if not (before.isalnum() or before in "_])."):  # x["a"] reads a property of x, ["a"] a column
+            reads.add(match.group(1) or match.group(2))
+    return reads, assigned
+
+
+def _flows_with_tables(target: Target) -> Iterator[tuple[Flow, str, dict[str, str]]]:
+    known = tables(target)
+    for flow in flows(target):
+        if flow.output in known:
+            yield flow, flow.output, known[flow.output][1]
 
 
 @rule("SP403", ERROR, "Every stream column reaches the table or the transform, with the table's type",
       per_connector=True)
 def columns_agree(target: Target) -> Out:
-    dcr_rel, dcr = target.first("dataCollectionRules")
-    table_name, columns = _table_columns(target)
-    if dcr is None or table_name is None:
-        return
-    stream, declared = _input_stream(dcr)
-    if stream is None:
-        return
-    _, reads, assigned = _transform(dcr)
-    path = f"properties.streamDeclarations['{stream}'].columns"
-    for name in sorted(declared.keys() - columns.keys() - reads):
-        yield (
-            dcr_rel,
-            path,
-            f"column '{name}' is neither in table {table_name} nor used by the transform: its data is dropped",
-            "rename it to the table's column, or use it in the transform",
-        )
-    for name in sorted((declared.keys() & columns.keys()) - assigned):
-        if declared[name].lower() != str(columns[name]).lower():
-            yield (
-                dcr_rel,
-                path,
-                f"column '{name}' is {declared[name]} here but {columns[name]} in table {table_name}",
-                "use the same type in both, or convert it in the transform",
-            )
+    for flow, table_name, columns in _flows_with_tables(target):
+        stream = flow.input_stream()
+        if stream is None:
+            continue
+        declared = flow.declared[stream]
+        reads, assigned = _transform(flow.transform)
+        path = f"properties.streamDeclarations['{stream}'].columns"
+        for name in sorted(declared.keys() - columns.keys() - reads):
+            yield flow.file, path, \
+                f"column '{name}' is neither in table {table_name} nor used by the transform: its data is dropped", \
+                "rename it to the table's column, or use it in the transform"
+        for name in sorted((declared.keys() & columns.keys()) - assigned):
+            if declared[name].lower() != str(columns[name]).lower():
+                yield flow.file, path, f"column '{name}' is {declared[name]} here but {columns[name]} in table {table_name}", \
+                    "use the same type in both, or convert it in the transform"
 
 
 @rule("SP404", ERROR, "The transform reads declared columns and projects only table columns", per_connector=True)
 def transform_columns(target: Target) -> Out:
-    dcr_rel, dcr = target.first("dataCollectionRules")
-    table_name, columns = _table_columns(target)
-    if dcr is None or table_name is None:
-        return
-    stream, declared = _input_stream(dcr)
-    kql, reads, _ = _transform(dcr)
-    path = "properties.dataFlows[0].transformKql"
-    if stream is not None:
-        for name in sorted(reads - declared.keys()):
-            yield (
-                dcr_rel,
-                path,
-                f"the transform reads '{name}', which stream {stream} does not declare",
-                "declare the column in the stream or fix its name in the transform",
-            )
-    projects = re.findall(r"\|\s*project\s+([^|]+)", kql)
-    if projects:
-        for name in (n.split("=")[0].strip() for n in projects[-1].split(",")):
-            if name and name not in columns:
-                yield (
-                    dcr_rel,
-                    path,
-                    f"the transform projects '{name}', which table {table_name} does not have",
-                    "project only table columns",
-                )
-    if columns.get("TimeGenerated", "datetime").lower() != "datetime":
-        yield dcr_rel, path, "TimeGenerated must be a datetime column", "declare TimeGenerated as datetime"
+    for flow, table_name, columns in _flows_with_tables(target):
+        stream = flow.input_stream()
+        reads, _ = _transform(flow.transform)
+        path = f"{flow.path}.transformKql"
+        if stream is not None:
+            for name in sorted(reads - flow.declared[stream].keys()):
+                yield flow.file, path, f"the transform reads '{name}', which stream {stream} does not declare", \
+                    "declare the column in the stream or fix its name in the transform"
+        projects = re.findall(r"\|\s*project\s+([^|]+)", flow.transform)
+        if projects:
+            for name in (n.split("=")[0].strip() for n in projects[-1].split(",")):
+                if name and re.fullmatch(r"[A-Za-z_]\w*", name) and name not in columns:
+                    yield flow.file, path, f"the transform projects '{name}', which table {table_name} does not have", \
+                        "project only table columns"
+        if str(columns.get("TimeGenerated", "datetime")).lower() != "datetime":
+            yield flow.file, path, "TimeGenerated must be a datetime column", "declare TimeGenerated as datetime"
 
 
-@rule("SP405", ERROR, "The poller names the connector definition it belongs to", per_connector=True)
+@rule("SP405", ERROR, "Every poller names the connector definition it belongs to", per_connector=True)
 def definition_name(target: Target) -> Out:
-    _def_rel, definition = target.first("dataConnectorDefinitions")
-    poller_rel, poller = target.first("/dataConnectors")
-    if definition is None or poller is None:
+    definitions = target.resources("dataConnectorDefinitions")
+    if not definitions:
         return
-    wanted = definition.get("properties", {}).get("connectorUiConfig", {}).get("id") or definition.get("name")
-    name = poller.get("properties", {}).get("connectorDefinitionName")
-    if name != wanted:
-        yield (
-            poller_rel,
-            "properties.connectorDefinitionName",
-            f"'{name}' is not the connector definition id '{wanted}'",
-            f"set it to '{wanted}'",
-        )
+    ids = [str(_dict(_dict(d.get("properties")).get("connectorUiConfig")).get("id") or d.get("name"))
+           for _, d in definitions]
+    for rel, poller in _pollers(target):
+        name = _dict(poller.get("properties")).get("connectorDefinitionName")
+        if name not in ids:
+            yield rel, "properties.connectorDefinitionName", \
+                f"'{name}' is not the connector definition id{'s' if len(ids) > 1 else ''} '{', '.join(ids)}'", \
+                f"set it to '{ids[0]}'"
 
 
 def _walk_strings(value, path: str = ""):
@@ -209,46 +248,42 @@ def unresolved_placeholders(target: Target) -> Out:
                 )
 
 
-@rule("SP407", ERROR, "Connector queries use only the table's columns", per_connector=True)
+@rule("SP407", ERROR, "Connector queries use only the columns of the table they read", per_connector=True)
 def query_columns(target: Target) -> Out:
-    def_rel, definition = target.first("dataConnectorDefinitions")
-    table_name, columns = _table_columns(target)
-    if definition is None or table_name is None:
+    from sentinel_pack.validate.rules_detections import source_tables
+
+    known = {name: columns for name, (_rel, columns) in tables(target).items()}
+    if not known:
         return
-    ui = definition.get("properties", {}).get("connectorUiConfig", {})
-    queries = [
-        (f"properties.connectorUiConfig.sampleQueries[{i}].query", q.get("query", ""))
-        for i, q in enumerate(ui.get("sampleQueries", []))
-    ]
-    queries += [
-        (f"properties.connectorUiConfig.graphQueries[{i}].baseQuery", q.get("baseQuery", ""))
-        for i, q in enumerate(ui.get("graphQueries", []))
-    ]
-    queries += [
-        (f"properties.connectorUiConfig.dataTypes[{i}].lastDataReceivedQuery", d.get("lastDataReceivedQuery", ""))
-        for i, d in enumerate(ui.get("dataTypes", []))
-    ]
-    for path, query in queries:
-        query = str(query).replace("{{graphQueriesTableName}}", table_name)
-        for name in sorted(column_references(query, table_name) - columns.keys()):
-            yield (
-                def_rel,
-                path,
-                f"the query uses '{name}', which table {table_name} does not have",
-                f"use one of its columns: {', '.join(sorted(columns))}",
-            )
+    for def_rel, definition in target.resources("dataConnectorDefinitions"):
+        ui = _dict(_dict(definition.get("properties")).get("connectorUiConfig"))
+        graph = ui.get("graphQueriesTableName")
+        queries = [(f"properties.connectorUiConfig.sampleQueries[{i}].query", _dict(q).get("query", ""))
+                   for i, q in enumerate(_list(ui.get("sampleQueries")))]
+        queries += [(f"properties.connectorUiConfig.graphQueries[{i}].baseQuery", _dict(q).get("baseQuery", ""))
+                    for i, q in enumerate(_list(ui.get("graphQueries")))]
+        queries += [(f"properties.connectorUiConfig.dataTypes[{i}].lastDataReceivedQuery",
+                     _dict(d).get("lastDataReceivedQuery", "")) for i, d in enumerate(_list(ui.get("dataTypes")))]
+        for path, query in queries:
+            query = str(query or "")
+            if isinstance(graph, str):
+                query = query.replace("{{graphQueriesTableName}}", graph)
+            sources = source_tables(query)
+            if len(sources) != 1 or sources[0] not in known:
+                continue  # a function (parser), a join, or a table the connector does not own
+            table_name, columns = sources[0], known[sources[0]]
+            for name in sorted(column_references(query, table_name) - columns.keys()):
+                yield def_rel, path, f"the query uses '{name}', which table {table_name} does not have", \
+                    f"use one of its columns: {', '.join(sorted(columns))}"
 
 
 @rule("SP408", WARNING, "The transform keeps the event time", per_connector=True)
 def keeps_event_time(target: Target) -> Out:
-    dcr_rel, dcr = target.first("dataCollectionRules")
-    if dcr is None:
-        return
-    kql = str(_dcr_flow(dcr).get("transformKql", ""))
-    if re.search(r"extend\s+TimeGenerated\s*=\s*now\(\)", kql):
-        yield (
-            dcr_rel,
-            "properties.dataFlows[0].transformKql",
-            "the transform replaces every event's TimeGenerated with the ingestion time",
-            "keep the event time: TimeGenerated = iif(isnull(TimeGenerated), now(), TimeGenerated)",
-        )
+    for flow in flows(target):
+        stream = flow.input_stream()
+        if stream is None or "TimeGenerated" not in flow.declared[stream]:
+            continue  # the events bring no time of their own: ingestion time is all there is
+        if re.search(r"\b(?:extend|project)\b[^|]*\bTimeGenerated\s*=\s*now\(\)", flow.transform):
+            yield flow.file, f"{flow.path}.transformKql", \
+                "the transform replaces every event's TimeGenerated with the ingestion time", \
+                "keep the event time: TimeGenerated = iif(isnull(TimeGenerated), now(), TimeGenerated)"

@@ -112,3 +112,62 @@ def built_files_current(target: Target) -> Out:
             "this file differs from what solution.yaml builds",
             "run 'sentinel-pack build' and commit the result (do not edit generated files)",
         )
+
+
+def _differences(source: object, packaged: object, path: str) -> Iterator[tuple[str, str]]:
+    """(JSON path, what differs) between a connector file's value and its copy in the package.
+
+    A value resolved at deployment on either side (an ARM expression, a ``{{placeholder}}``)
+    is what the packager substitutes, not a difference; property names compare as ARM reads them.
+    """
+    from sentinel_pack.validate.schemastore import resolved_later
+
+    if resolved_later(source) or resolved_later(packaged):
+        return
+    if isinstance(source, dict) and isinstance(packaged, dict):
+        names = {str(k).lower(): k for k in packaged}
+        for key, value in source.items():
+            here = f"{path}.{key}"
+            if str(key).lower() in names:
+                yield from _differences(value, packaged[names[str(key).lower()]], here)
+            elif value not in (None, "", [], {}):
+                yield here, "is not in the package"
+        return
+    if isinstance(source, list) and isinstance(packaged, list):
+        for index, (a, b) in enumerate(zip(source, packaged)):
+            yield from _differences(a, b, f"{path}[{index}]")
+        if len(source) != len(packaged):
+            yield path, f"has {len(source)} items here but {len(packaged)} in the package"
+        return
+    if isinstance(source, str) and isinstance(packaged, str):
+        if source.replace("\r\n", "\n") != packaged.replace("\r\n", "\n"):
+            yield path, f"is {_short(source)} here but {_short(packaged)} in the package"
+    elif source != packaged and not (isinstance(source, (int, float)) and str(source) == str(packaged)):
+        yield path, f"is {_short(source)} here but {_short(packaged)} in the package"
+
+
+def _short(value: object) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@rule("SP505", ERROR, "The connector files and their copies in mainTemplate.json agree")
+def package_matches_connector_files(target: Target) -> Out:
+    """A sample query edited in the connector definition but not in the package is a stale package."""
+    from sentinel_pack.validate.packaged import connector_files, package_copies
+
+    copies: dict[tuple[str, str], list] = {}
+    for copy in package_copies(target):
+        copies.setdefault((copy.kind, copy.key.lower()), []).append(copy)
+    for source in connector_files(target):
+        for packaged in copies.get((source.kind, source.key.lower()), []):
+            base = f"{source.path}.properties" if source.path else "properties"
+            found = list(_differences(source.resource.get("properties"), packaged.resource.get("properties"), base))
+            for path, what in found[:10]:
+                yield source.file, path, f"stale package: {what} ({packaged.file}: {packaged.path})", \
+                    "rebuild the package so that it carries the connector files as they are"
+            if len(found) > 10:
+                yield source.file, base, f"and {len(found) - 10} more differences from the package copy " \
+                    f"({packaged.path})", "rebuild the package"

@@ -211,12 +211,18 @@ def resolved_later(value: Any) -> bool:
     return (text.startswith("[") and text.endswith("]")) or bool(_PLACEHOLDER.search(text))
 
 
-def _wrong_shape(error: Any) -> bool:
-    """A branch for another shape of value: ARM's "or an expression" string, an object where a
-    list was given. Such a branch says nothing about what is wrong with the value."""
-    if error.validator == "type" and not list(error.path):
+def _expression_branch(error: Any) -> bool:
+    """ARM's "or an expression" alternative: a string where the value was something else."""
+    if list(error.path):
+        return False
+    if error.validator == "type" and error.validator_value == "string" and not isinstance(error.instance, str):
         return True
     return error.validator == "pattern" and "\\[" in str(error.validator_value)
+
+
+def _wrong_shape(error: Any) -> bool:
+    """A branch for another shape of value (an object where a list was given)."""
+    return error.validator == "type" and not list(error.path)
 
 
 def _discriminator(instance: Any) -> tuple[str, str] | None:
@@ -267,9 +273,12 @@ def leaves(error: Any) -> Iterator[Any]:
         if not error.context:
             return  # valid under several branches: Draft 4 schemas cannot say which one is meant
         branches = _branches(error)
-        real = {i: errs for i, errs in branches.items() if not all(_wrong_shape(e) for e in errs)}
+        real = {i: errs for i, errs in branches.items() if not all(_expression_branch(e) for e in errs)}
         if not real:
             return
+        # branches for another shape of value say nothing, unless no branch fits the shape
+        deep = {i: errs for i, errs in real.items() if not all(_wrong_shape(e) for e in errs)}
+        real = deep or dict([next(iter(real.items()))])
         chosen: list[Any] | None = None
         found = _discriminator(error.instance)
         if found is not None and len(real) > 1:
