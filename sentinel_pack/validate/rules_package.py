@@ -122,6 +122,10 @@ def _differences(source: object, packaged: object, path: str) -> Iterator[tuple[
     """
     from sentinel_pack.validate.schemastore import resolved_later
 
+    if isinstance(source, str) and isinstance(packaged, str):
+        if not _same_text(source.replace("\r\n", "\n"), packaged.replace("\r\n", "\n")):
+            yield path, f"is {_short(source)} here but {_short(packaged)} in the package"
+        return
     if resolved_later(source) or resolved_later(packaged):
         return
     if isinstance(source, dict) and isinstance(packaged, dict):
@@ -139,11 +143,30 @@ def _differences(source: object, packaged: object, path: str) -> Iterator[tuple[
         if len(source) != len(packaged):
             yield path, f"has {len(source)} items here but {len(packaged)} in the package"
         return
-    if isinstance(source, str) and isinstance(packaged, str):
-        if source.replace("\r\n", "\n") != packaged.replace("\r\n", "\n"):
-            yield path, f"is {_short(source)} here but {_short(packaged)} in the package"
-    elif source != packaged and not (isinstance(source, (int, float)) and str(source) == str(packaged)):
+    if source != packaged and not (isinstance(source, (int, float)) and str(source) == str(packaged)):
         yield path, f"is {_short(source)} here but {_short(packaged)} in the package"
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*[A-Za-z_][\w.]*\s*\}\}")
+
+
+def _same_text(source: str, packaged: str) -> bool:
+    """Equal, or equal once the packager's substitutions are allowed for.
+
+    ``{{placeholders}}`` become ARM expressions (``[[parameters('x')]``, or a ``concat`` of the
+    literal parts): the literal text around them must survive. An ARM expression in the source
+    is the packager's to rewrite. Sentinel fills ``{{graphQueriesTableName}}`` itself, so a
+    sample query keeps it in the package and is compared as text.
+    """
+    if source == packaged or source.strip().startswith("["):
+        return True
+    pieces = [piece for piece in _PLACEHOLDER.split(source)]
+    if len(pieces) == 1:
+        return packaged.strip().startswith("[")  # a literal turned into an expression by the packager
+    if packaged.strip().startswith("["):
+        return all(piece in packaged for piece in pieces if piece)
+    pattern = ".*?".join(re.escape(piece) for piece in pieces)
+    return re.fullmatch(pattern, packaged, re.DOTALL) is not None
 
 
 def _short(value: object) -> str:
