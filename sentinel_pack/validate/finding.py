@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sentinel_pack.validate.target import Target
@@ -78,7 +78,7 @@ class Finding:
 
 
 #: What a rule yields: see the module docstring.
-Yielded = Union[tuple[str, str, str, str], tuple[str, str, str, str, Location]]
+Yielded = tuple[str, str, str, str] | tuple[str, str, str, str, Location]
 
 
 @dataclass(frozen=True)

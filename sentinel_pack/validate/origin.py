@@ -32,7 +32,7 @@ class Origins:
         for rel in files:
             try:
                 doc = load_yaml(root / rel, rel)
-            except Exception:  # noqa: BLE001 - an unreadable YAML file is reported by its own rule
+            except Exception:
                 continue
             for path, value in _scalars(doc.data, ()):
                 line, column = doc.position(path)
@@ -42,9 +42,9 @@ class Origins:
 
     @classmethod
     def of(cls, root: Path, on_disk: frozenset[str]) -> Origins:
-        files = ["solution.yaml"] + sorted(
+        files = ["solution.yaml", *sorted(
             rel for rel in on_disk
-            if rel.lower().endswith((".yaml", ".yml")) and rel.split("/", 1)[0].lower() in CONTENT_FOLDERS)
+            if rel.lower().endswith((".yaml", ".yml")) and rel.split("/", 1)[0].lower() in CONTENT_FOLDERS)]
         return cls(root, files)
 
     def find(self, value: Any, key: str, message: str) -> tuple[str, int, int] | None:

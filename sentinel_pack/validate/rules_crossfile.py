@@ -182,7 +182,8 @@ def columns_agree(target: Target) -> Out:
                 "rename it to the table's column, or use it in the transform"
         for name in sorted((declared.keys() & columns.keys()) - assigned):
             if declared[name].lower() != str(columns[name]).lower():
-                yield flow.file, path, f"column '{name}' is {declared[name]} here but {columns[name]} in table {table_name}", \
+                yield flow.file, path, \
+                    f"column '{name}' is {declared[name]} here but {columns[name]} in table {table_name}", \
                     "use the same type in both, or convert it in the transform"
 
 

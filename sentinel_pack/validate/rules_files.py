@@ -39,7 +39,8 @@ def empty_files(target: Target) -> Out:
 @rule("SP002", ERROR, "Every JSON file is valid JSON")
 def invalid_json(target: Target) -> Out:
     for rel, problem in _unreadable(target, ("json",)):
-        yield rel, "", f"invalid JSON: {problem.message}", "fix the syntax at this line and column (or rebuild the file)", \
+        yield rel, "", f"invalid JSON: {problem.message}", \
+            "fix the syntax at this line and column (or rebuild the file)", \
             Location(line=problem.line, column=problem.column)
 
 
@@ -114,7 +115,7 @@ def unexpected_files(target: Target) -> Out:
         if rel.lower().startswith("data connectors/") and rel not in known:
             yield rel, "", "this file holds no connector resource (definition, poller, DCR, table) " \
                 "nor a CloudFormation template", "remove it, or fix its 'type'"
-    main_rel, main = target.package("mainTemplate.json")
+    _main_rel, main = target.package("mainTemplate.json")
     if not isinstance(main, dict):
         return
     packaged = {(c.kind, c.key.lower()) for c in package_copies(target)}

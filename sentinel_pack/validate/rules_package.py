@@ -138,7 +138,7 @@ def _differences(source: object, packaged: object, path: str) -> Iterator[tuple[
                 yield here, "is not in the package"
         return
     if isinstance(source, list) and isinstance(packaged, list):
-        for index, (a, b) in enumerate(zip(source, packaged)):
+        for index, (a, b) in enumerate(zip(source, packaged, strict=False)):
             yield from _differences(a, b, f"{path}[{index}]")
         if len(source) != len(packaged):
             yield path, f"has {len(source)} items here but {len(packaged)} in the package"

@@ -14,7 +14,6 @@ from typing import Any
 
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
 
-
 #: What a Target is: a solution source (solution.yaml), a built folder, or a package zip.
 SOURCE, BUILT, ZIP = "source", "built", "zip"
 #: Folders that make a folder a built solution in the Azure-Sentinel layout.
