@@ -90,7 +90,10 @@ def test_a_released_zip_is_never_overwritten_silently(tmp_path: Path, solution_c
 
 def test_older_zips_in_package_stay(tmp_path: Path) -> None:
     (tmp_path / "Package").mkdir()
-    (tmp_path / "Package/2.0.0.zip").write_bytes(b"old release")
+    old = io.BytesIO()
+    with zipfile.ZipFile(old, "w") as archive:  # a readable zip: a corrupt one is an SP005 error
+        archive.writestr("notes.txt", "old release")
+    (tmp_path / "Package/2.0.0.zip").write_bytes(old.getvalue())
     build(SOLUTION, tmp_path)
-    assert (tmp_path / "Package/2.0.0.zip").read_bytes() == b"old release"
+    assert (tmp_path / "Package/2.0.0.zip").read_bytes() == old.getvalue()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".sentinel-pack-")]
