@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from sentinel_pack.validate.finding import ERROR, WARNING, rule
+from sentinel_pack.validate.finding import ERROR, WARNING, Location, Yielded, rule
 from sentinel_pack.validate.target import Target
 
-Out = Iterator[tuple[str, str, str, str]]
+Out = Iterator[Yielded]
 POLLER_ACTIONS = {
     "s3:getobject",
     "sqs:receivemessage",
@@ -31,14 +31,15 @@ def _cfn_runner():
 
 
 @cache
-def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str], ...]:
+def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str, int | None, int | None], ...]:
     """cfn-lint's findings for one template text, imported only when a template is checked."""
     from cfnlint.decode.decode import decode_str
 
     template, errors = decode_str(text)
     matches = errors if errors else list(_cfn_runner().validate_template(template)) if template else []
     return tuple(
-        (m.rule.id, m.rule.severity, ".".join(map(str, getattr(m, "path", []) or [])), m.message) for m in matches
+        (m.rule.id, m.rule.severity, ".".join(map(str, getattr(m, "path", []) or [])), m.message,
+         getattr(m, "linenumber", None), getattr(m, "columnnumber", None)) for m in matches
     )
 
 
@@ -47,12 +48,22 @@ _LIFECYCLE_RULES = {"W2531", "E2531", "E2533"}
 
 
 def _cfn_lint_matches(target: Target, errors: bool) -> Out:
-    """cfn-lint's errors or its other findings, less the runtime dates SP308 already reports."""
+    """cfn-lint's errors or its other findings, less the runtime dates SP308 already reports.
+
+    Each keeps cfn-lint's own line: of the file, or, for a template embedded in a string, the
+    finding goes on the string's line and names cfn-lint's line inside it.
+    """
     for rel, template in target.cloudformation():
         covered = _blocked_runtime_paths(template)
-        for rule_id, severity, path, message in _cfn_lint(target.cloudformation_text(rel)):
-            if (severity == "error") == errors and not (rule_id in _LIFECYCLE_RULES and path in covered):
-                yield rel, path, f"cfn-lint {rule_id}: {message}", "see the cfn-lint rule documentation"
+        for rule_id, severity, path, message, line, column in _cfn_lint(target.cloudformation_text(rel)):
+            if (severity == "error") != errors or (rule_id in _LIFECYCLE_RULES and path in covered):
+                continue
+            text = f"cfn-lint {rule_id}: {message}"
+            if " (" in rel:
+                yield rel, path, text + (f" (line {line} of the embedded template)" if line else ""), \
+                    "see the cfn-lint rule documentation"
+            else:
+                yield rel, path, text, "see the cfn-lint rule documentation", Location(line=line, column=column)
 
 
 @rule("SP301", ERROR, "cfn-lint finds no errors in the CloudFormation templates")

@@ -16,13 +16,17 @@ from sentinel_pack.validate.target import ZIP, Target
 Out = Iterator[Yielded]
 PACKAGE_FILES = ("mainTemplate.json", "createUiDefinition.json")
 _VERSION_ZIP = re.compile(r"^\d+\.\d+\.\d+\.zip$", re.IGNORECASE)
-#: Files other rules read and report themselves: the manifest (SP101).
+#: Files other rules read and report themselves, with their lines: the manifest (SP101),
+#: analytic rules and hunting queries (SP801).
 _OWN_RULE = {"solution.yaml"}
+_OWN_FOLDERS = ("analytic rules/", "hunting queries/")
 
 
 def _unreadable(target: Target, kinds: tuple[str, ...]) -> Iterator[tuple[str, object]]:
     for rel in sorted(set(target.files) | set(target.io_errors)):
         if rel in _OWN_RULE or (rel in target.generated and rel not in target.on_disk):
+            continue
+        if rel.lower().startswith(_OWN_FOLDERS) and rel.lower().endswith((".yaml", ".yml")):
             continue
         problem = target.unreadable(rel)
         if problem is not None and problem.kind in kinds:
