@@ -150,14 +150,17 @@ def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | 
     """
     from sentinel_pack.validate.finding import ERROR
     from sentinel_pack.validate.runner import check, selected
-    from sentinel_pack.validate.target import Target
+    from sentinel_pack.validate.target import SOURCE, Target
 
     files = {**(released or {}), **rendered.files}
-    findings = check(Target(label=label, files=files), selected(ignore=("SP504",)))
+    # a source target: findings on values written in solution.yaml point at its lines
+    target = Target(label=label, files=files, kind=SOURCE, generated=frozenset(rendered.files),
+                    source_root=rendered.manifest.root)
+    findings = check(target, selected(ignore=("SP504",)))
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
-        raise SentinelPackError([Problem(f"{f.rule}: {f.message}", file=f.file, path=f.path or None, hint=f.fix or None)
-                                 for f in errors])
+        raise SentinelPackError([Problem(f"{f.rule}: {f.message}", file=f.file, line=f.line, column=f.column,
+                                         path=f.path or None, hint=f.fix or None) for f in errors])
 
 
 def _released_zips(target_dir: Path) -> dict[str, bytes]:

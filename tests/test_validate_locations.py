@@ -106,3 +106,11 @@ def test_cfn_lint_keeps_its_own_line(built_eks: Path) -> None:
     (finding,) = [f for f in validate_paths([built_eks]) if "W2531" in f.message]
     template = built_eks / "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"
     assert finding.file == template.as_posix() and finding.line == _line_of(template, '"Runtime"')
+
+
+def test_build_refusing_a_package_names_the_manifest_line(source_with_bad_query: Path) -> None:
+    result = runner.invoke(app, ["build", "typo", "--out", "out"])
+    assert result.exit_code == 1 and not Path("out").exists()
+    text = Path("typo/solution.yaml").read_text(encoding="utf-8")
+    line = text[: text.rindex("query: |-", 0, text.index("| project QueueName"))].count("\n") + 1
+    assert f"error: typo/solution.yaml:{line}:" in result.output and "SP407" in result.output

@@ -88,8 +88,15 @@ class _Placer:
         if self._origins is None:
             from sentinel_pack.validate.origin import Origins
 
-            self._origins = Origins.of(self.target.root, self.target.on_disk)
+            self._origins = Origins.of(self._source_root(), self.target.on_disk)
         return self._origins
+
+    def _source_root(self) -> Path:
+        return self.target.source_root or self.target.root or Path(self.target.label)
+
+    def source_file(self, rel: str) -> str:
+        """A file of the solution source (solution.yaml, a detection's YAML), as printed."""
+        return display(self._source_root() / rel)
 
     def file(self, rel: str) -> str:
         root = self.target.root
@@ -130,8 +137,8 @@ class _Placer:
             if origin is not None or rel not in target.on_disk:
                 generated = Location(self.file(rel), line, column, shown)
                 if origin is None:
-                    return self.file("solution.yaml"), shown, None, None, (generated,)
-                return self.file(origin[0]), shown, origin[1], origin[2], (generated,)
+                    return self.source_file("solution.yaml"), shown, None, None, (generated,)
+                return self.source_file(origin[0]), shown, origin[1], origin[2], (generated,)
         if rel and rel not in target.files and rel not in target.on_disk and target.root is not None \
                 and not (target.root / rel).exists():
             # a missing file: point at the nearest folder that exists, the message names the file

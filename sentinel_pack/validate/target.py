@@ -42,6 +42,8 @@ class Target:
     root: Path | None = None  # the folder on disk (the zip's path for a zip)
     generated: frozenset[str] = frozenset()  # files rendered from solution.yaml (source targets)
     on_disk: frozenset[str] = frozenset()  # files that exist on disk under root
+    #: The folder of solution.yaml, when it is not ``root`` (``build --out`` checks before writing).
+    source_root: Path | None = None
     #: Files that could not be read at all (an unreadable zip, a permission error).
     io_errors: dict[str, Unreadable] = field(default_factory=dict)
     _json: dict[str, Any] = field(default_factory=dict)
