@@ -177,11 +177,11 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("queue-policy-any-bucket", _json_edit(CFN, lambda d: d["Resources"]["SentinelSQSQueuePolicyForS3"]["Properties"][
         "PolicyDocument"]["Statement"][0]["Condition"].pop("ArnLike")), "SP307"),
     ("oidc-issuer", _json_edit(OIDC, lambda d: _set(d["Resources"]["OIDCIdentityProvider"]["Properties"], ["Url"],
-                                                    "https://token.actions.githubusercontent.com")), "SP308"),
+                                                    "https://token.actions.githubusercontent.com")), "SP309"),
     ("oidc-audience", _json_edit(OIDC, lambda d: _set(d["Resources"]["OIDCIdentityProvider"]["Properties"],
-                                                      ["ClientIdList"], ["sts.amazonaws.com"])), "SP308"),
+                                                      ["ClientIdList"], ["sts.amazonaws.com"])), "SP309"),
     ("embedded-oidc-issuer", _json_edit(DEF, _embedded(1, lambda t: _set(t["Resources"]["OIDCIdentityProvider"][
-        "Properties"], ["Url"], "https://sts.windows.net/00000000-0000-0000-0000-000000000000/"))), "SP308"),
+        "Properties"], ["Url"], "https://sts.windows.net/00000000-0000-0000-0000-000000000000/"))), "SP309"),
     ("stale-package-sample-query", _json_edit(DEF, lambda d: _set(_ui(d)["sampleQueries"][1], ["description"],
                                                                   "Ten messages")), "SP505"),
     ("stale-package-column", _json_edit(TABLE, lambda d: _set(d["properties"]["schema"]["columns"][2],

@@ -304,7 +304,7 @@ def _literal(template: dict[str, Any], value: Any) -> Any:
     return None if isinstance(value, dict) else value
 
 
-@rule("SP308", ERROR, "The OIDC provider is the Sentinel issuer, with the Sentinel audience")
+@rule("SP309", ERROR, "The OIDC provider is the Sentinel issuer, with the Sentinel audience")
 def oidc_provider(target: Target) -> Out:
     """A provider for another issuer (or audience) lets other tokens assume the Sentinel role, or none at all."""
     for rel, template in target.cloudformation():
