@@ -103,9 +103,9 @@ def test_sarif_uris_are_encoded_and_related_locations_name_the_generated_file(so
 def test_cfn_lint_keeps_its_own_line(built_eks: Path) -> None:
     from sentinel_pack.validate.runner import validate_paths
 
-    (finding,) = [f for f in validate_paths([built_eks]) if "W2531" in f.message]
-    template = built_eks / "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"
-    assert finding.file == template.as_posix() and finding.line == _line_of(template, '"Runtime"')
+    (finding,) = [f for f in validate_paths([built_eks]) if "W3011" in f.message]  # the 3.0.0 OIDC stack
+    template = built_eks / "Data Connectors/CloudFormationTemplates/OIDC_Web_Identity_Provider.json"
+    assert finding.file == template.as_posix() and finding.line == _line_of(template, '"OIDCIdentityProvider"')
 
 
 def test_build_refusing_a_package_names_the_manifest_line(source_with_bad_query: Path) -> None:
