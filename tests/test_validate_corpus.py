@@ -93,3 +93,35 @@ def test_every_json_finding_on_the_corpus_has_a_line(reference_root: Path, tmp_p
     for finding in validate_paths([root]):
         if finding.file.endswith(".json"):
             assert finding.line and Path(finding.file).is_file(), finding.render()
+
+
+def _poller(dcr_config: dict) -> dict:
+    return {"type": "Microsoft.SecurityInsights/dataConnectors", "apiVersion": "2022-10-01-preview",
+            "name": "{{innerWorkspace}}/Microsoft.SecurityInsights/XPoller", "kind": "RestApiPoller",
+            "properties": {"connectorDefinitionName": "X", "dcrConfig": dcr_config,
+                           "auth": {"Type": "Basic", "UserName": "[[parameters('username')]",
+                                    "Password": "{{apiKey}}"},
+                           "request": {"apiEndpoint": "https://api.{{region}}.example.com/v1/audit",
+                                       "httpMethod": "GET", "queryWindowInMin": "{{window}}"},
+                           "response": {"eventsJsonPaths": ["$.data"], "format": "json"},
+                           "paging": {"pagingType": "LinkHeader"}}}
+
+
+def test_what_the_packager_fills_in_may_be_missing_from_a_connector_file(tmp_path: Path) -> None:
+    """createCCPConnector.ps1 writes the DCE and DCR id into every packaged poller: a source file
+    (like Cisco Secure Endpoint's) leaves them out; names in any case, placeholders for values."""
+    (tmp_path / "Data Connectors").mkdir()
+    (tmp_path / "Data Connectors/X_PollingConfig.json").write_text(
+        json.dumps([_poller({"streamName": "Custom-X"})]), encoding="utf-8")
+    assert validate_paths([tmp_path], select=["SP2"]) == []
+
+
+def test_the_package_copy_must_carry_what_the_packager_fills_in(tmp_path: Path) -> None:
+    (tmp_path / "Package").mkdir()
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "parameters": {}, "resources": [
+                    {**_poller({"streamName": "Custom-X"}), "type": "Microsoft.SecurityInsights/dataConnectors"}]}
+    (tmp_path / "Package/mainTemplate.json").write_text(json.dumps(template), encoding="utf-8")
+    found = [(f.rule, f.path, f.message) for f in validate_paths([tmp_path], select=["SP201"])]
+    assert ("SP201", "resources[0].properties.dcrConfig",
+            "provider schema: 'dataCollectionEndpoint' is a required property") in found

@@ -91,6 +91,23 @@ def _known_open_value(value: Any, allowed: list[Any]) -> bool:
     return isinstance(value, str) and value.startswith(("Custom-", "Microsoft-"))
 
 
+#: Properties of a connector file that the official packager (createCCPConnector.ps1) writes into
+#: the package copy itself: a source file may leave them out; the package must carry them.
+PACKAGER_FILLS = {
+    ("dataConnectors", "dcrConfig", "dataCollectionEndpoint"),
+    ("dataConnectors", "dcrConfig", "dataCollectionRuleImmutableId"),
+    ("dataConnectors", "", "connectorDefinitionName"),
+}
+
+
+def _packager_fills(provider: Provider, error: Any) -> bool:
+    if error.validator != "required":
+        return False
+    parent = str(list(error.absolute_path)[-1]) if list(error.absolute_path) else ""
+    missing = error.message.split("'")[1] if error.message.count("'") >= 2 else ""
+    return (provider.type_suffix.strip("/"), parent, missing) in PACKAGER_FILLS
+
+
 def _schema_errors(target: Target) -> Iterator[tuple[str, str, str, bool]]:
     """(file, path, message, is_open_list) for every schema error in every resource."""
     for rel, prefix, resource in _all_resources(target):
@@ -106,8 +123,11 @@ def _schema_errors(target: Target) -> Iterator[tuple[str, str, str, bool]]:
         if not isinstance(properties, dict):
             continue
         base = f"{prefix}.properties" if prefix else "properties"
+        in_package = rel == target.package("mainTemplate.json")[0]
         for error in store.errors(*schema, properties):
             if error.validator == "enum" and _known_open_value(error.instance, error.validator_value):
+                continue
+            if not in_package and _packager_fills(provider, error):
                 continue
             yield rel, store.json_path(base, error.absolute_path), error.message, error.validator == "enum"
 
