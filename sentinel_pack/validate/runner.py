@@ -112,6 +112,8 @@ class _Placer:
         line = int(match.group("line")) if match.group("line") else None
         column = int(match.group("column")) if match.group("column") else None
         inside = match.group("inside")
+        if inside is not None and not rel.lower().endswith(".json"):  # "X (1)" is a file name, not a place in X
+            rel, inside = f"{rel} ({inside})", None
         if at is not None:
             rel = at.file or rel
             line, column = at.line or line, at.column or column
