@@ -48,6 +48,7 @@ class Target:
     io_errors: dict[str, Unreadable] = field(default_factory=dict)
     _json: dict[str, Any] = field(default_factory=dict)
     _docs: dict[str, Any] = field(default_factory=dict)
+    _yaml: dict[str, Unreadable | None] = field(default_factory=dict)
     _cfn: dict[str, tuple[str, dict[str, Any]]] | None = None
 
     def document(self, rel: str):
@@ -87,7 +88,9 @@ class Target:
                     self._docs[rel] = Unreadable(kind, error.message, error.line, error.column)
             doc = self._docs[rel]
             return doc if isinstance(doc, Unreadable) else None
-        return _yaml_problem(data)
+        if rel not in self._yaml:
+            self._yaml[rel] = _yaml_problem(data)
+        return self._yaml[rel]
 
     def json_files(self) -> list[str]:
         """Every JSON file that parsed (the gate rules report the others)."""
@@ -122,7 +125,7 @@ class Target:
         grouped = set().union(*groups)
         shared = {rel: data for rel, data in self.files.items() if rel not in grouped}
         return [replace(self, files={**shared, **{rel: self.files[rel] for rel in sorted(group)}},
-                        _json=self._json, _docs=self._docs, _cfn=None) for group in groups]
+                        _json=self._json, _docs=self._docs, _yaml=self._yaml, _cfn=None) for group in groups]
 
     def package(self, name: str) -> tuple[str, Any]:
         rel = next((r for r in self.files if r.lower() == f"package/{name.lower()}"), f"Package/{name}")
