@@ -206,3 +206,13 @@ def test_a_stale_package_names_what_differs(built_full: Path, tmp_path: Path) ->
         assert finding.path == "properties.connectorUiConfig.sampleQueries[1].query"
         assert "take 5" in finding.message and "Package/mainTemplate.json" in finding.message
         assert finding.file.endswith(DEF) and finding.line
+
+
+@pytest.mark.parametrize(("text", "line"), [("", None), ("solution: [unclosed\n", 2), ("\xff", None)],
+                         ids=["manifest-empty", "manifest-invalid-yaml", "manifest-not-utf8"])
+def test_an_unreadable_manifest_is_a_finding(text: str, line: int | None, solution_copy: Path) -> None:
+    (solution_copy / "solution.yaml").write_bytes(text.encode("latin-1"))
+    findings = [f for f in validate_paths([solution_copy]) if f.rule == "SP101"]
+    assert findings and findings[0].file.endswith("solution/solution.yaml")
+    assert line is None or findings[0].line == line
+    assert runner.invoke(app, ["validate", str(solution_copy)]).exit_code == 1
