@@ -114,3 +114,18 @@ def test_build_refusing_a_package_names_the_manifest_line(source_with_bad_query:
     text = Path("typo/solution.yaml").read_text(encoding="utf-8")
     line = text[: text.rindex("query: |-", 0, text.index("| project QueueName"))].count("\n") + 1
     assert f"error: typo/solution.yaml:{line}:" in result.output and "SP407" in result.output
+
+
+def test_a_finding_on_a_value_from_an_analytic_rule_names_its_yaml(solution_copy: Path) -> None:
+    from sentinel_pack.validate.runner import validate_paths
+
+    rule = solution_copy / "Analytic Rules/EKSPodExecOrAttach.yaml"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("description: |\n  Detects", "description: |\n  Azure Sentinel detects", 1),
+                    encoding="utf-8")
+    found = [f for f in validate_paths([solution_copy], select=["SP701"]) if "mainTemplate" in f.path or
+             any("mainTemplate.json" in r.file for r in f.related)]
+    assert found, "the packaged description should be reported"
+    for finding in found:
+        assert finding.file == rule.as_posix() and finding.line == _line_of(rule, "description: |")
+        assert finding.related[0].file.endswith("Package/mainTemplate.json") and finding.related[0].line
