@@ -115,9 +115,9 @@ def validate(
         raise fail(error) from None
     findings = result.findings
     if output_format is FindingsFormat.text:
-        output.text(findings, result.solutions)
+        output.text(findings, result.solutions, result.expanded)
     else:
-        output.note(result.solutions)
+        output.note(result.solutions, result.expanded)
         render = {FindingsFormat.json: output.as_json, FindingsFormat.sarif: output.sarif,
                   FindingsFormat.github: output.github}[output_format]
         sys.stdout.write(render(findings))

@@ -171,6 +171,15 @@ def test_a_folder_of_solutions_validates_each_and_says_so(built_full: Path, tmp_
     assert not [f for f in result.findings if "/Good/" in f.file]
     cli = runner.invoke(app, ["validate", str(solutions)])
     assert cli.exit_code == 1 and "Validated 2 solutions" in cli.output
+    shutil.rmtree(solutions / "Broken")
+    one = runner.invoke(app, ["validate", str(solutions)])
+    assert one.exit_code == 0 and f"Validated 1 solution: {(solutions / 'Good').as_posix()}." in one.output
+
+
+def test_a_folder_of_templates_named_package_is_no_solution(tmp_path: Path) -> None:
+    (tmp_path / "templates/package").mkdir(parents=True)
+    (tmp_path / "templates/package/mainTemplate.json.j2").write_text("{}", encoding="utf-8")
+    assert runner.invoke(app, ["validate", str(tmp_path / "templates")]).exit_code == 2
 
 
 BAD_SELECTIONS = [["--select", "XYZ"], ["--select", "SP9"], ["--ignore", "nonsense"], ["--select", ""],

@@ -16,12 +16,10 @@ from sentinel_pack.validate.finding import ERROR, RULES, Finding
 
 
 def summary(solutions: list[str]) -> str:
-    if len(solutions) == 1:
-        return f"Validated {solutions[0]}."
-    return f"Validated {len(solutions)} solutions: {', '.join(solutions)}."
+    return f"Validated {len(solutions)} solution{'s' if len(solutions) != 1 else ''}: {', '.join(solutions)}."
 
 
-def text(findings: list[Finding], solutions: list[str] | None = None) -> None:
+def text(findings: list[Finding], solutions: list[str] | None = None, expanded: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -33,15 +31,15 @@ def text(findings: list[Finding], solutions: list[str] | None = None) -> None:
             console.print(f"  [dim]see[/]: {escape(other.render())}")
         if f.fix:
             console.print(f"  [cyan]fix[/]: {escape(f.fix)}")
-    if solutions and len(solutions) > 1:
+    if solutions and (len(solutions) > 1 or expanded):
         console.print(summary(solutions))
     errors = sum(1 for f in findings if f.severity == ERROR)
     console.print(f"{errors} errors, {len(findings) - errors} warnings." if findings else "No findings.")
 
 
-def note(solutions: list[str]) -> None:
+def note(solutions: list[str], expanded: bool = False) -> None:
     """For machine formats the summary goes to stderr, so stdout stays one document."""
-    if len(solutions) > 1:
+    if len(solutions) > 1 or expanded:
         print(summary(solutions), file=sys.stderr)
 
 

@@ -207,17 +207,21 @@ class Run:
 
     solutions: list[str]
     findings: list[Finding]
+    #: A path was a folder of solutions: say which ones were validated, even if it was one.
+    expanded: bool = False
 
 
 def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Run:
     rule_ids = selected(select, ignore)
     solutions: list[str] = []
     findings: list[Finding] = []
+    expanded = False
     for path in paths:
         for target in load_targets(path):
+            expanded = expanded or target.root not in (path, path.parent)
             solutions.append(display(target.root) if target.root is not None else target.label)
             findings.extend(check(target, rule_ids))
-    return Run(solutions, findings)
+    return Run(solutions, findings, expanded)
 
 
 def validate_paths(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Finding]:

@@ -16,8 +16,9 @@ from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
 
 #: What a Target is: a solution source (solution.yaml), a built folder, or a package zip.
 SOURCE, BUILT, ZIP = "source", "built", "zip"
-#: Folders that make a folder a built solution in the Azure-Sentinel layout.
-SOLUTION_PARTS = ("package", "data connectors", "solutionmetadata.json")
+#: Entries that make a folder a built solution in the Azure-Sentinel layout (spelt as upstream
+#: does: a `templates/package/` folder of Jinja templates is not a solution).
+SOLUTION_PARTS = ("Package", "Data Connectors", "DataConnectors", "SolutionMetadata.json")
 EXPECTED = "a solution source folder (with solution.yaml), a built solution folder (with Package/ or " \
            "Data Connectors/), a package zip, or a folder of such solutions"
 
@@ -280,7 +281,7 @@ def _is_solution(folder: Path) -> str | None:
     if (folder / "solution.yaml").is_file():
         return SOURCE
     try:
-        names = {child.name.lower() for child in folder.iterdir()}
+        names = {child.name for child in folder.iterdir()}
     except OSError:
         return None
     return BUILT if any(part in names for part in SOLUTION_PARTS) else None
