@@ -167,6 +167,12 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str]] = [
     ("trust-wrong-action", _json_edit(CFN, _trust(lambda s: s.update(Action="sts:AssumeRole"))), "SP304"),
     ("trust-wrong-issuer", _json_edit(CFN, _trust(lambda s: s["Principal"].update(
         Federated="arn:aws:iam::${AWS::AccountId}:oidc-provider/accounts.google.com"))), "SP304"),
+    ("trust-other-tenant", _json_edit(CFN, _trust(lambda s: s["Principal"].update(
+        Federated="arn:aws:iam::${AWS::AccountId}:oidc-provider/sts.windows.net/00000000-0000-0000-0000-000000000000/"))),
+     "SP304"),
+    ("trust-other-audience", _json_edit(CFN, _trust(lambda s: s["Condition"]["StringEquals"].update(
+        {"sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/:aud": "api://00000000-0000-0000-0000-000000000000"}))),
+     "SP304"),
     ("role-prefix-default", _json_edit(CFN, lambda d: _set(d["Parameters"]["AwsRoleName"], ["Default"], "SentinelRole")), "SP305"),
     ("role-prefix-pattern", _json_edit(CFN, lambda d: _set(d["Parameters"]["AwsRoleName"], ["AllowedPattern"], "[-_a-zA-Z0-9]+")), "SP305"),
     ("role-may-write", _json_edit(CFN, lambda d: _policy_statement(0)(d)["Action"].append("s3:PutObject")), "SP306"),

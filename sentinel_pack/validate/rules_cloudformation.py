@@ -175,12 +175,14 @@ def oidc_trust(target: Target) -> Out:
         for i, statement in enumerate(_statements(role["Properties"]["AssumeRolePolicyDocument"])):
             path = f"Resources.{name}.Properties.AssumeRolePolicyDocument.Statement[{i}]"
             federated = str(statement.get("Principal", {}).get("Federated", ""))
-            if "oidc-provider/sts.windows.net/" not in federated:
+            issuer = next((i for i in SENTINEL_OIDC if f"oidc-provider/{i}/" in f"{federated}/"), None)
+            if issuer is None:
                 yield (
                     rel,
                     f"{path}.Principal",
                     "the role does not trust the Microsoft Sentinel OIDC issuer",
-                    "trust oidc-provider/sts.windows.net/<Sentinel tenant>/",
+                    "trust oidc-provider/sts.windows.net/33e01921-4d64-4f8c-a055-5bdaffd5e33d/ "
+                    "(Azure Government: sts.windows.net/cab8a31a-1906-4287-a0d8-4eef66b95f6e/)",
                 )
             if "sts:AssumeRoleWithWebIdentity" not in _as_list(statement.get("Action")):
                 yield (
@@ -196,6 +198,17 @@ def oidc_trust(target: Target) -> Out:
                     f"{path}.Condition",
                     "no audience (:aud) condition: any app of the issuer could assume the role",
                     "add StringEquals '<issuer>:aud' = the Sentinel client id",
+                )
+            audiences = [v for k, v in equals.items()
+                         if issuer and k.endswith(":aud") and k.removesuffix(":aud").rstrip("/") == issuer]
+            values = [str(x) for v in audiences for x in _as_list(v)]
+            if issuer and values and not any("${" in v for v in values) and values != [SENTINEL_OIDC[issuer]]:
+                yield (
+                    rel,
+                    f"{path}.Condition",
+                    f"the audience condition admits {', '.join(values)}, not only the Microsoft Sentinel "
+                    f"audience {SENTINEL_OIDC[issuer]}",
+                    f"set '{issuer}/:aud' to {SENTINEL_OIDC[issuer]}",
                 )
             if "sts:RoleSessionName" not in equals:
                 yield (
