@@ -94,14 +94,16 @@ class FindingsFormat(str, Enum):
 @app.command()
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        help="Solution folders (source or built) or package zips; default: the current folder.",
+        help="Solution folders (source or built), package zips, or folders of solutions; "
+             "default: the current folder.",
         show_default=False)] = None,
     output_format: Annotated[FindingsFormat, typer.Option(
         "--format", "-f", help="text, json, sarif (code scanning) or github (workflow annotations).")
     ] = FindingsFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Only these rule ids or prefixes (e.g. SP4).")] = None,
+        "--select", help="Only these rule ids or prefixes (e.g. SP4, sp30); one matching no rule is an error.")
+    ] = None,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", help="Skip these rule ids or prefixes.")] = None,
 ) -> None:

@@ -128,7 +128,6 @@ class _Placer:
         elif doc is not None:
             value = _value(doc.data, path_parts(where))
         shown = f"{inside}: {path}" if inside is not None and path else (inside if inside is not None else path)
-        related: list[Location] = []
         target = self.target
         if target.kind == ZIP:
             member = rel.removeprefix("Package/")
@@ -148,7 +147,7 @@ class _Placer:
             while parent and not (target.root / parent).is_dir():
                 parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
             return self.file(parent), shown or rel, None, None, ()
-        return self.file(rel), shown, line, column, tuple(related)
+        return self.file(rel), shown, line, column, ()
 
     def _relative(self, rel: str) -> str:
         """A rule may name a file by its full path (a manifest problem): make it relative to the root."""
