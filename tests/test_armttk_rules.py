@@ -255,12 +255,12 @@ def test_the_aws_eks_build_passes_every_arm_ttk_rule(built_eks: Path) -> None:
 
 # -- the real corpus: only its known defects ----------------------------------------------------
 
-#: SP6xx findings on the published packages: D7 blanks (`kind`, `CsvDelimiter`,
-#: `functionParameters`), D8 hand-built endpoint ids, and two defects arm-ttk cannot see:
+#: SP6xx findings on the published packages: D7 blanks (`kind`, `functionParameters`), D8
+#: hand-built endpoint ids, and two defects arm-ttk cannot see:
 #: OneTrust's `[[parameters('auth').appId]]` (a stray `]`) and Bitwarden's array-valued table
 #: resource (its `apiVersion` is a list), both packager bugs (see corpus/README.md).
 CORPUS_FINDINGS = {
-    "AWS_AccessLogs": {"SP606": 1, "SP607": 1},
+    "AWS_AccessLogs": {"SP607": 1},  # its CsvDelimiter " " is a space-separated format, not a blank
     "BigID": {"SP606": 2, "SP607": 1},
     "Bitwarden": {"SP606": 2, "SP607": 1, "SP612": 1},
     "GoogleCloudPlatformResourceManager": {"SP606": 1, "SP607": 1},
@@ -277,6 +277,15 @@ def test_published_corpus_packages_show_only_their_known_defects(name: str, refe
 
     findings = check(load_target(reference_root / "corpus" / name), selected(["SP6"]))
     assert dict(Counter(f.rule for f in findings)) == CORPUS_FINDINGS[name], [f.render() for f in findings]
+
+
+def test_a_whitespace_delimiter_is_a_value_but_an_empty_one_is_blank() -> None:
+    poller = {"type": "Microsoft.SecurityInsights/dataConnectors", "apiVersion": "2023-02-01-preview",
+              "properties": {"dataFormat": {"CsvDelimiter": " "}, "response": {"csvDelimiter": "\t"}}}
+    main = {"$schema": SCHEMA, "resources": [poller]}
+    assert list(ids.no_blanks(_ctx(main))) == []
+    poller["properties"]["dataFormat"]["CsvDelimiter"] = ""
+    assert [p for p, *_ in ids.no_blanks(_ctx(main))] == ["resources[0].properties.dataFormat.CsvDelimiter"]
 
 
 def test_resource_group_location_as_a_nested_default_is_reported() -> None:

@@ -166,6 +166,11 @@ def _is_blank(value: object) -> bool:
     return value is None or value in ("", [], {}) or (isinstance(value, str) and not value.strip())
 
 
+def _whitespace_delimiter(key: str, value: object) -> bool:
+    """A poller's ``csvDelimiter: " "`` is a space-separated format (S3 access logs), not a blank."""
+    return key.lower().endswith("delimiter") and isinstance(value, str) and value != ""
+
+
 def _is_resource(value: dict) -> bool:
     return isinstance(value.get("type"), str) and ("apiVersion" in value or "name" in value)
 
@@ -210,7 +215,7 @@ def _blanks(value: object, path: str, exempt: set[str], instruction: bool = Fals
                 continue
             allowed = key.lower() in _ALLOWED_LOWER or key.lower() in exempt \
                 or key.lstrip().startswith(("[", "/subscriptions/"))
-            if _is_blank(item) and not allowed:
+            if _is_blank(item) and not allowed and not _whitespace_delimiter(key, item):
                 yield here
             yield from _blanks(item, here, exempt, key == "parameters" and isinstance(value.get("type"), str)
                                and not _is_resource(value))
