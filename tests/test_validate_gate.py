@@ -183,7 +183,7 @@ def test_a_folder_of_templates_named_package_is_no_solution(tmp_path: Path) -> N
 
 
 BAD_SELECTIONS = [["--select", "XYZ"], ["--select", "SP9"], ["--ignore", "nonsense"], ["--select", ""],
-                  ["--select", "SP4", "--select", "SP40x"]]
+                  ["--select", "SP4", "--select", "SP40x"], ["--select", "SP401,SP40x"], ["--select", "SP401,"]]
 
 
 @pytest.mark.parametrize("options", BAD_SELECTIONS, ids=[" ".join(o) or "empty" for o in BAD_SELECTIONS])
@@ -197,6 +197,7 @@ def test_select_takes_prefixes_case_insensitively() -> None:
     assert selected(["SP30"]) == [r for r in selected() if r.startswith("SP30")]
     assert "SP302" not in selected(ignore=["sp302"])
     assert selected(["sp401"]) == ["SP401"]
+    assert selected(["SP401, sp402"]) == ["SP401", "SP402"] == selected(["SP401", "SP402"])
 
 
 def test_built_eks_is_clean_and_fully_accounted_for(built_full: Path) -> None:

@@ -38,11 +38,12 @@ def _matches(rule_id: str, patterns: tuple[str, ...]) -> bool:
 def selected(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str]:
     """Rule ids, by id or prefix, case-insensitively; a pattern that matches no rule is a usage error.
 
-    ``--select XYZ`` silently selecting nothing would turn the gate off.
+    ``--select XYZ`` silently selecting nothing would turn the gate off. As in ruff, one
+    option may list several, comma separated (``--select SP606,SP607``).
     """
     _load_rules()
-    select = tuple(p.strip().upper() for p in select)
-    ignore = tuple(p.strip().upper() for p in ignore)
+    select = tuple(p.strip().upper() for item in select for p in item.split(","))
+    ignore = tuple(p.strip().upper() for item in ignore for p in item.split(","))
     unknown = [p for p in (*select, *ignore) if not p or not any(r.startswith(p) for r in RULES)]
     if unknown:
         families = sorted({r[:3] for r in RULES})
