@@ -1,42 +1,70 @@
-"""Terminal output of the commands, with rich."""
+"""Terminal output of build, release and import.
+
+One line per file with the path last: a path is never cut or padded, whatever the width, and
+the columns before it have fixed widths so the lines still read as a table.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sentinel_pack.terminal import Output, plural
+
 if TYPE_CHECKING:
     from sentinel_pack.build import Rendered
     from sentinel_pack.importer.manifest_from import Imported
     from sentinel_pack.importer.run import Difference
+    from sentinel_pack.stale import Leftovers
+    from sentinel_pack.validate.finding import Finding
     from sentinel_pack.writer import Written
+
+_STATUS_STYLE = {"created": "green", "updated": "yellow", "unchanged": "dim"}
 
 
 def _size(n: int) -> str:
     return f"{n:,} B" if n < 10_000 else f"{n / 1024:,.1f} KiB"
 
 
-def print_build_summary(rendered: Rendered, written: list[Written], out_dir: Path) -> None:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
+def print_build_summary(rendered: Rendered, written: list[Written], out_dir: Path, out: Output) -> None:
+    from rich.text import Text
 
-    console = Console(highlight=False)
+    if out.quiet:
+        return
     out_dir = out_dir.resolve()  # written paths are absolute; --out may be relative
     solution = rendered.context["solution"]
-    table = Table(title=f"{solution['name']} {solution['version']} -> {out_dir}", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("file", overflow="fold")
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("sha256", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    styles = {"created": "green", "updated": "yellow", "unchanged": "dim"}
+    out.line(Text.assemble((f"{solution['name']} {solution['version']}", "bold"), f" -> {out_dir}"),
+             keep=(str(out_dir),))
+    digits = 64 if out.verbose else 12
     for item in written:
-        status = f"[{styles[item.status]}]{item.status}[/]"
-        table.add_row(item.path.relative_to(out_dir).as_posix(), _size(item.size), item.sha256[:12], status)
-    console.print(table)
+        rel = item.path.relative_to(out_dir).as_posix()
+        out.line(Text.assemble(
+            "  ", (f"{item.status:<9}", _STATUS_STYLE[item.status]), f" {_size(item.size):>10}  ",
+            (item.sha256[:digits], "dim"), "  ", rel), hang=4, keep=(rel,))
     changed = sum(1 for w in written if w.status != "unchanged")
-    console.print(f"{len(written)} files, {changed} changed.")
+    out.line(f"{plural(len(written), 'file')}, {changed} changed.")
+
+
+def print_leftovers(leftovers: Leftovers, out: Output) -> None:
+    """Files an earlier build generated that this one does not: on stderr, so they are seen."""
+    from rich.text import Text
+
+    if leftovers.removable:
+        out.line(Text.assemble(("warning", "yellow"), f": {plural(len(leftovers.removable), 'file')} an earlier "
+                               "build generated, no longer built (remove with 'sentinel-pack build --clean'):"),
+                 stderr=True)
+        for rel in leftovers.removable:
+            out.line(f"  {rel}", stderr=True, keep=(rel,))
+    if leftovers.edited:
+        out.line(Text.assemble(("warning", "yellow"), f": {plural(len(leftovers.edited), 'file')} an earlier build "
+                               "generated, no longer built and edited since (not removed; delete by hand):"),
+                 stderr=True)
+        for rel in leftovers.edited:
+            out.line(f"  {rel}", stderr=True, keep=(rel,))
+    if leftovers.removed and not out.quiet:
+        out.line(f"removed {plural(len(leftovers.removed), 'file')} no longer built:")
+        for rel in leftovers.removed:
+            out.line(f"  {rel}", keep=(rel,))
 
 
 def _short(value: object, limit: int = 60) -> str:
@@ -44,24 +72,43 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def print_import_report(imported: Imported, differences: list[Difference], written: list[Written]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def print_import_report(imported: Imported, differences: list[Difference], written: list[Written],
+                        out: Output) -> None:
+    from rich.text import Text
 
-    console = Console(highlight=False)
-    for item in written:
-        console.print(f"[green]wrote[/] {item.path}")
-    for note in imported.notes:
-        console.print(f"[yellow]note[/]: {note}")
-    if not differences:
-        console.print("The rebuilt package equals the original package (after parsing).")
+    if out.quiet:
         return
-    table = Table(title="Rebuilt package vs original", title_justify="left")
-    for column in ("file", "JSON path", "original", "rebuilt", "comes from"):
-        table.add_column(column)
+    for item in written:
+        out.line(Text.assemble(("wrote", "green"), f" {item.path}"), keep=(str(item.path),))
+    for note in imported.notes:
+        out.line(Text.assemble(("note", "yellow"), f": {note}"), hang=6)
+    if not differences:
+        out.line("The rebuilt package equals the original package (after parsing).")
+        return
+    out.line("Rebuilt package vs original:")
     for d in differences:
-        table.add_row(d.artefact, d.path, _short(d.original), _short(d.rebuilt), f"{d.origin}: {d.reason}")
-    console.print(table)
+        out.line(Text.assemble("  ", (d.artefact, "bold"), ": ", d.path), hang=4, keep=(d.artefact, d.path))
+        out.line(f"    original {_short(d.original)}", hang=13)
+        out.line(f"    rebuilt  {_short(d.rebuilt)}", hang=13)
+        out.line(f"    from {d.origin}: {d.reason}", hang=9)
     mine = sum(1 for d in differences if d.origin == "sentinel-pack")
-    console.print(f"{len(differences)} differences: {len(differences) - mine} from the original, "
-                  f"{mine} from sentinel-pack.")
+    out.line(f"{plural(len(differences), 'difference')}: {len(differences) - mine} from the original, "
+             f"{mine} from sentinel-pack.")
+
+
+def print_import_findings(findings: list[Finding], out: Output) -> None:
+    """What ``build`` will say about the imported manifest."""
+    from sentinel_pack.validate import output
+    from sentinel_pack.validate.finding import ERROR
+
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    if not findings:
+        if not out.quiet:
+            out.line("Validation (as build runs it): no findings.")
+        return
+    out.line("Validation (as build runs it) of the imported solution:")
+    output.text(findings, out)
+    if errors:
+        which = "the error above is" if errors == 1 else f"the {errors} errors above are"
+        out.line(f"'sentinel-pack build' refuses this solution until {which} fixed in the manifest or its files "
+                 "('sentinel-pack rules ID' explains each rule).")

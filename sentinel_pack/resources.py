@@ -22,3 +22,11 @@ def templates_dir() -> Path:
 def schema(name: str) -> dict[str, Any]:
     """A JSON Schema vendored in ``sentinel_pack/schemas``."""
     return json.loads((_HERE / "schemas" / name).read_text(encoding="utf-8"))
+
+
+def docs_dir() -> Path:
+    """The documentation shipped in the wheel (``sentinel_pack/docs``), or the checkout's ``docs/``."""
+    for candidate in (_HERE / "docs", _HERE.parent / "docs"):
+        if (candidate / "rules.md").is_file():
+            return candidate
+    raise FileNotFoundError("sentinel-pack documentation is missing from this installation")

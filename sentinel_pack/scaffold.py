@@ -8,13 +8,14 @@ caught here, never a surprise for the author.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+from sentinel_pack.errors import EXIT_USAGE, IOFailure, Problem, SentinelPackError
 from sentinel_pack.manifest import MANIFEST_NAME
 
 KINDS = {"aws-s3": "init/aws-s3.yaml.j2", "rest-api": "init/rest-api.yaml.j2"}
@@ -27,16 +28,31 @@ class Scaffold:
     folder: Path
     manifest: Path
     kind: str
+    name: str  # as written into the manifest: ASCII, transliterated from what was typed
+
+
+def transliterate(name: str) -> str:
+    """``'Café Événements'`` -> ``'Cafe Evenements'``: the name ends up in file names and ids, which are ASCII."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).encode("ascii", "ignore").decode()
 
 
 def check_name(name: str) -> str:
-    """The solution's display name; it also names the table, connector and files."""
-    if not _NAME.match(name) or not re.sub(r"[^A-Za-z0-9]", "", name):
+    """The solution's display name (transliterated to ASCII); it also names the table, connector and files."""
+    ascii_name = " ".join(transliterate(name).split())
+    if not ascii_name or not re.search(r"[A-Za-z]", ascii_name):
+        raise SentinelPackError(Problem(
+            f"{name!r} has no letters that can be written in ASCII: the solution name becomes file names, "
+            "table and connector ids, which Sentinel needs in ASCII letters and digits",
+            hint="pass a name in Latin letters, e.g. sentinel-pack init 'Contoso Events'"), exit_code=EXIT_USAGE)
+    if not _NAME.match(ascii_name):
         raise SentinelPackError(Problem(
             f"{name!r} is not a usable solution name",
             hint="start with a letter; use letters, digits, spaces, '.', '_' or '-'; at most 50 characters "
-                 "(e.g. 'Contoso Events')"))
-    return name
+                 "(e.g. 'Contoso Events')"), exit_code=EXIT_USAGE)
+    return ascii_name
 
 
 def render_manifest(name: str, kind: str, folder: str, today: str | None = None) -> str:
@@ -45,7 +61,7 @@ def render_manifest(name: str, kind: str, folder: str, today: str | None = None)
     compact = re.sub(r"[^A-Za-z0-9]", "", name)
     lower = compact.lower()
     context = {
-        "name": name, "compact": compact, "folder": folder, "source": SOURCES[kind],
+        "name": name, "compact": compact, "folder": folder, "folder_arg": shlex.quote(folder), "source": SOURCES[kind],
         "today": today or date.today().isoformat(),
         "table": f"{compact}_CL",
         "role": f"OIDC_{compact}Role"[:64],
@@ -70,8 +86,9 @@ def _check_builds(text: str) -> None:
 
 def init_solution(name: str, kind: str, folder: Path | None = None) -> Scaffold:
     if kind not in KINDS:
-        raise SentinelPackError(Problem(f"unknown kind {kind!r}", hint=f"use one of: {', '.join(KINDS)}"))
-    check_name(name)
+        raise SentinelPackError(Problem(f"unknown kind {kind!r}", hint=f"use one of: {', '.join(KINDS)}"),
+                                exit_code=EXIT_USAGE)
+    name = check_name(name)
     folder = folder if folder is not None else Path(name)
     manifest = folder / MANIFEST_NAME
     if manifest.exists():
@@ -89,4 +106,4 @@ def init_solution(name: str, kind: str, folder: Path | None = None) -> Scaffold:
         raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(manifest))) from None
     except OSError as exc:
         raise IOFailure(Problem(f"cannot write: {exc.strerror}", file=str(manifest))) from None
-    return Scaffold(folder=folder, manifest=manifest, kind=kind)
+    return Scaffold(folder=folder, manifest=manifest, kind=kind, name=name)

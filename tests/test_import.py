@@ -124,8 +124,11 @@ def test_unsupported_poller_kind_is_a_clear_error(upstream: Path, tmp_path: Path
 
 def test_import_cli_refuses_to_overwrite_a_manifest(upstream: Path) -> None:
     first = runner.invoke(app, ["import", str(upstream)])
-    assert first.exit_code == 0, first.output
+    # The published package equals its rebuild, and the rebuild has the published SP407 error:
+    # import says so and exits 1, as the next build would (issue 15).
+    assert first.exit_code == 1, first.output
     assert "equals the original package" in first.output
+    assert "error SP407" in first.output and "'sentinel-pack build' refuses this solution" in first.output
     second = runner.invoke(app, ["import", str(upstream)])
     assert second.exit_code == 1
     assert "solution.yaml already exists" in second.output

@@ -6,10 +6,13 @@ import difflib
 import html
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sentinel_pack.diff.classify import CATEGORIES, Change, short
 from sentinel_pack.diff.compare import ArtefactDiff, DiffResult, as_json
+
+if TYPE_CHECKING:
+    from sentinel_pack.terminal import Output
 
 _STYLE = {"breaking": "bold red", "feature": "green", "fix": "cyan", "release": "dim"}
 _MAX_DIFF_LINES = 30
@@ -51,33 +54,39 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 # --- terminal ---------------------------------------------------------------------------------
 
-def print_tree(result: DiffResult, console: Any = None) -> None:
-    from rich.console import Console
+def print_tree(result: DiffResult, out: Output | None = None) -> None:
+    """An indented outline, one line per fact; paths and values are never cut (see ``terminal``)."""
     from rich.text import Text
-    from rich.tree import Tree
 
-    console = console or Console(highlight=False, emoji=False)
-    title = Text.assemble(("diff ", "bold"), f"{result.old.label} ({result.old.version or '?'})", " → ",
-                          f"{result.new.label} ({result.new.version or '?'})")
-    tree = Tree(title)
-    for artefact in result.artefacts:
-        branch = tree.add(Text.assemble((artefact.name, "bold"), f"  {artefact.status}: ",
-                                        _counts_text(artefact.counts())))
-        for change in artefact.changes:
-            node = branch.add(Text.assemble((f"{change.category:<8}", _STYLE[change.category]), " ",
-                                            change.summary))
-            if change.display_path and not change.artefact.lower().endswith(".md") and change.path:
-                node.add(Text(change.display_path, style="dim"))
-            for sign, text in value_lines(change):
-                node.add(Text(f"{sign} {text}", style={"-": "red", "+": "green"}.get(sign, "")))
-    console.print(tree)
-    for note in [*result.old.notes, *result.new.notes]:
-        console.print(Text(f"note: {note}", style="yellow"))
-    console.print(Text(f"{len(result.artefacts)} artefacts changed, {len(result.unchanged)} unchanged: "
-                       f"{_counts_text(result.counts())}"))
-    console.print(Text.assemble("required bump: ", (result.required_bump, "bold"), f" ({bump_verdict(result)})"))
+    from sentinel_pack.terminal import current
+
+    out = out or current()
+    old_label = f"{result.old.label} ({result.old.version or '?'})"
+    new_label = f"{result.new.label} ({result.new.version or '?'})"
+    if not out.quiet:
+        out.line(Text.assemble(("diff ", "bold"), old_label, " → ", new_label), keep=(old_label, new_label))
+        for artefact in result.artefacts:
+            out.line(Text.assemble((artefact.name, "bold"), f": {artefact.status}, ", _counts_text(artefact.counts())),
+                     keep=(artefact.name,))
+            for change in artefact.changes:
+                out.line(Text.assemble("  ", (f"{change.category:<8}", _STYLE[change.category]), " ", change.summary),
+                         hang=11)
+                if change.display_path and not change.artefact.lower().endswith(".md") and change.path:
+                    out.line(Text(f"{' ' * 11}{change.display_path}", style="dim"), hang=13,
+                             keep=(change.display_path,))
+                for sign, text in value_lines(change):
+                    out.line(Text(f"{' ' * 11}{sign} {text}", style={"-": "red", "+": "green"}.get(sign, "")),
+                             hang=13)
+        for note in [*result.old.notes, *result.new.notes]:
+            out.line(Text(f"note: {note}", style="yellow"), hang=6)
+        if out.verbose:
+            for name in result.unchanged:
+                out.line(Text(f"{name}: unchanged", style="dim"), keep=(name,))
+        out.line(Text(f"{len(result.artefacts)} artefacts changed, {len(result.unchanged)} unchanged: "
+                      f"{_counts_text(result.counts())}"))
+    out.line(Text.assemble("required bump: ", (result.required_bump, "bold"), f" ({bump_verdict(result)})"))
     for problem in result.problems:
-        console.print(Text.assemble(("error: ", "bold red"), problem))
+        out.line(Text.assemble(("error: ", "bold red"), problem), hang=7)
 
 
 # --- Markdown ---------------------------------------------------------------------------------

@@ -10,31 +10,41 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sentinel_pack.validate.finding import ERROR, RULES, Finding
+
+if TYPE_CHECKING:
+    from sentinel_pack.terminal import Output
 
 
 def summary(solutions: list[str]) -> str:
     return f"Validated {len(solutions)} solution{'s' if len(solutions) != 1 else ''}: {', '.join(solutions)}."
 
 
-def text(findings: list[Finding], solutions: list[str] | None = None, expanded: bool = False) -> None:
-    from rich.console import Console
-    from rich.markup import escape
+def text(findings: list[Finding], solutions: list[str] | None = None, expanded: bool = False,
+         out: Output | None = None) -> None:
+    from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    from sentinel_pack.terminal import current, plural
+
+    out = out or current()
     for f in findings:
         colour = "red" if f.severity == ERROR else "yellow"
-        console.print(f"{escape(f.where())}: [{colour}]{f.severity} {f.rule}[/]: {escape(f.message)}")
+        out.line(Text.assemble(f"{f.where()}: ", (f"{f.severity} {f.rule}", colour), f": {f.message}"),
+                 keep=(f.file, f.path))
         for other in f.related:
-            console.print(f"  [dim]see[/]: {escape(other.render())}")
+            out.line(Text.assemble("  ", ("see", "dim"), f": {other.render()}"), hang=7, keep=(other.file, other.path))
         if f.fix:
-            console.print(f"  [cyan]fix[/]: {escape(f.fix)}")
-    if solutions and (len(solutions) > 1 or expanded):
-        console.print(summary(solutions))
+            out.line(Text.assemble("  ", ("fix", "cyan"), f": {f.fix}"), hang=7)
+    if solutions and (len(solutions) > 1 or expanded) and not out.quiet:
+        out.line(summary(solutions), keep=tuple(solutions))
     errors = sum(1 for f in findings if f.severity == ERROR)
-    console.print(f"{errors} errors, {len(findings) - errors} warnings." if findings else "No findings.")
+    if findings:
+        out.line(f"{plural(errors, 'error')}, {plural(len(findings) - errors, 'warning')}.")
+    elif not out.quiet:
+        out.line("No findings.")
 
 
 def note(solutions: list[str], expanded: bool = False) -> None:

@@ -28,6 +28,7 @@ def _load_rules() -> None:
         rules_files,
         rules_package,
         rules_schemas,
+        rules_versioning,
     )
 
 
