@@ -68,7 +68,8 @@ class Output:
         console = self.console(stderr)
         from rich.text import Text
 
-        text = Text(text) if isinstance(text, str) else text
+        text = Text(text) if isinstance(text, str) else text.copy()
+        text.rstrip()  # never pad: trailing spaces are noise in logs and diffs
         if console.is_terminal:
             for part in wrap(text, console.width, hang, keep):
                 console.print(part, soft_wrap=True)
@@ -111,6 +112,8 @@ def wrap(text: Text, width: int, hang: int = 2, keep: Iterable[str] = ()) -> lis
         part = part[1:] if part.plain.startswith(" ") else part
         part.pad_left(hang)
         out.append(part)
+    for part in out:
+        part.rstrip()
     return out
 
 
