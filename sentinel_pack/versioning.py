@@ -2,7 +2,7 @@
 
 The answer is ``diff``'s: the package as it is now compared with the last released zip in
 ``Package/``, classified by ``sentinel_pack.diff``. ``release`` without a level uses it and
-refuses a smaller level unless forced, ``build`` names it in its advice, and rule SP505 of
+refuses a smaller level unless forced, ``build`` names it in its advice, and rule SP510 of
 ``validate`` reports what ``diff --check-version`` would, so the tool never advises a release
 its own check rejects.
 """

@@ -1,4 +1,4 @@
-"""One answer to "which bump?": release, build's advice, validate SP505 and diff --check-version agree."""
+"""One answer to "which bump?": release, build's advice, validate SP510 and diff --check-version agree."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_release_without_a_level_works_out_the_bump_and_diff_agrees(solution_cop
     package = solution_copy / "Package"
     check = invoke("diff", str(package / "3.1.0.zip"), str(package / "3.2.0.zip"), "--check-version")
     assert check.exit_code == 0, check.output
-    assert invoke("validate", str(solution_copy), "--select", "SP505").exit_code == 0
+    assert invoke("validate", str(solution_copy), "--select", "SP510").exit_code == 0
 
 
 def test_release_refuses_a_smaller_level_unless_forced(solution_copy: Path) -> None:
@@ -60,9 +60,9 @@ def test_release_refuses_a_smaller_level_unless_forced(solution_copy: Path) -> N
     check = invoke("diff", str(package / "3.1.0.zip"), str(package / "3.1.1.zip"), "--check-version")
     assert check.exit_code == 1 and "these changes need a minor bump" in check.output
     # validate says what diff --check-version says
-    validate = invoke("validate", str(solution_copy), "--select", "SP505")
+    validate = invoke("validate", str(solution_copy), "--select", "SP510")
     assert validate.exit_code == 1
-    assert ("error SP505: version 3.1.0 → 3.1.1 is a patch bump: too small; the changes since 3.1.0 need a "
+    assert ("error SP510: version 3.1.0 → 3.1.1 is a patch bump: too small; the changes since 3.1.0 need a "
             "minor bump") in validate.output
 
 

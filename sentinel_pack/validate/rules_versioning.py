@@ -1,4 +1,4 @@
-"""SP505: the version bump covers the changes since the previous release, as ``diff --check-version`` says."""
+"""SP510: the version bump covers the changes since the previous release, as ``diff --check-version`` says."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sentinel_pack.validate.target import Target
 Out = Iterator[tuple[str, str, str, str]]
 
 
-@rule("SP505", ERROR, "The version bump covers the changes since the previous release")
+@rule("SP510", ERROR, "The version bump covers the changes since the previous release")
 def bump_covers_changes(target: Target) -> Out:
     from sentinel_pack.diff import versions as semver
     from sentinel_pack.diff.output import bump_verdict
