@@ -211,6 +211,7 @@ def _validate(paths: list[Path], select: tuple[str, ...] | list[str], ignore: tu
     """The solutions validated, their findings less those a configuration file ignores, and whether a path was
     a folder of solutions."""
     from sentinel_pack import config
+    from sentinel_pack.validate.dedupe import one_per_problem
     from sentinel_pack.validate.runner import run
 
     solutions: list[str] = []
@@ -218,7 +219,7 @@ def _validate(paths: list[Path], select: tuple[str, ...] | list[str], ignore: tu
     expanded = False
     for path in paths:
         result = run([path], select, ignore)
-        found = result.findings
+        found = one_per_problem(result.findings)
         if use_config:
             found = config.discover(path).apply(found)
         solutions.extend(result.solutions)

@@ -132,7 +132,7 @@ def test_quiet_and_verbose(tmp_path: Path) -> None:
 
 def test_shell_completion() -> None:
     script = invoke("--show-completion", "bash")
-    assert script.exit_code == 0 and "_SENTINEL_PACK_COMPLETE" in script.output
+    assert script.exit_code == 0 and "_SENTINEL_PACK_COMPLETE" in script.output, (script.output, script.exception)
     env = {**os.environ, "_SENTINEL_PACK_COMPLETE": "complete_bash", "COMP_WORDS": "sentinel-pack init x --kind ",
            "COMP_CWORD": "4"}
     proc = subprocess.run([sys.executable, "-c", "from sentinel_pack.cli import main; main()"], env=env,
@@ -297,3 +297,23 @@ def test_pre_commit_hook_validates_only_the_solutions_whose_files_changed(tmp_pa
     broken = invoke("pre-commit", str(tmp_path / "Solutions/Broken One/Data Connectors/AWSEKS_DCR.json"))
     assert broken.exit_code == 1 and "error SP407" in broken.output
     assert invoke("pre-commit", str(tmp_path / "README.md")).exit_code == 0  # no solution touched
+
+
+# --- one finding per problem ------------------------------------------------------------------
+
+def test_a_broken_analytic_rule_gives_one_finding_per_problem(solution_copy: Path) -> None:
+    rule = solution_copy / "Analytic Rules" / "EKSAccessEntryModified.yaml"
+    text = rule.read_text(encoding="utf-8")
+    for old, new in (("queryFrequency: 1h", "queryFrequency: soon"), ("  - Persistence", "  - Persistance"),
+                     ("severity: Medium", "severity: Huge")):
+        assert old in text
+        text = text.replace(old, new, 1)
+    rule.write_text(text, encoding="utf-8")
+    findings = json.loads(invoke("validate", str(solution_copy), "--format", "json", "--select", "SP1",
+                                 "--select", "SP8").output)
+    mine = [f for f in findings if "EKSAccessEntryModified.yaml" in f["file"]]
+    assert sorted((f["rule"], f["path"]) for f in mine) == [
+        ("SP801", "queryFrequency"), ("SP801", "severity"), ("SP801", "tactics[0]")]
+    # with the specific rule not selected, the manifest rule still reports them
+    alone = json.loads(invoke("validate", str(solution_copy), "--format", "json", "--select", "SP101").output)
+    assert len([f for f in alone if "EKSAccessEntryModified.yaml" in f["file"]]) == 3
