@@ -95,7 +95,8 @@ def wrap(text: Text, width: int, hang: int = 2, keep: Iterable[str] = ()) -> lis
         while start != -1:
             blocked.update(start + i for i, char in enumerate(span) if char == " ")
             start = plain.find(span, start + 1)
-    breaks = [i for i, char in enumerate(plain) if char == " " and i not in blocked]
+    indent = len(plain) - len(plain.lstrip(" "))  # breaking inside the indent would leave a blank line
+    breaks = [i for i, char in enumerate(plain) if char == " " and i not in blocked and i > indent]
     offsets: list[int] = []
     start, limit = 0, width
     while len(plain) - start > limit:

@@ -131,13 +131,19 @@ def test_quiet_and_verbose(tmp_path: Path) -> None:
 
 
 def test_shell_completion() -> None:
-    script = invoke("--show-completion", "bash")
-    assert script.exit_code == 0 and "_SENTINEL_PACK_COMPLETE" in script.output, (script.output, script.exception)
-    env = {**os.environ, "_SENTINEL_PACK_COMPLETE": "complete_bash", "COMP_WORDS": "sentinel-pack init x --kind ",
-           "COMP_CWORD": "4"}
-    proc = subprocess.run([sys.executable, "-c", "from sentinel_pack.cli import main; main()"], env=env,
-                          capture_output=True, text=True, cwd=REPO)
-    assert proc.stdout.split() == ["aws-s3", "rest-api"]
+    def complete(**env: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", "from sentinel_pack.cli import main; main()"],
+                              env={**os.environ, **env}, capture_output=True, text=True, cwd=REPO)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    # the script --install-completion installs (--show-completion detects the shell, so not tested here)
+    assert "complete -o default -F _sentinel_pack_completion sentinel-pack" in complete(
+        _SENTINEL_PACK_COMPLETE="source_bash")
+    words = {"_SENTINEL_PACK_COMPLETE": "complete_bash", "COMP_CWORD": "4",
+             "COMP_WORDS": "sentinel-pack init x --kind "}
+    assert complete(**words).split() == ["aws-s3", "rest-api"]
+    assert "--install-completion" in invoke("--help").output
 
 
 # --- configuration ----------------------------------------------------------------------------

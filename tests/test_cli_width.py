@@ -116,3 +116,17 @@ def test_every_command_is_covered() -> None:
 
     names = set(typer.main.get_command(app).commands)
     assert names - {"docs"} == set(COMMANDS)  # docs prints a shipped Markdown file as it is
+
+
+def test_wrap_breaks_at_spaces_outside_paths_and_never_inside_the_indent() -> None:
+    from rich.text import Text
+
+    from sentinel_pack.terminal import wrap
+
+    path = "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json"
+    lines = [t.plain for t in wrap(Text(f"  created  1,234 B  0123456789ab  {path} and some more words"), 60, 4,
+                                   keep=(path,))]
+    assert lines == ["  created  1,234 B  0123456789ab", f"    {path}", "    and some more words"]
+    deep = [t.plain for t in wrap(Text(" " * 11 + "resources['x y'].properties." + "a" * 70), 40, 13,
+                                  keep=("resources['x y'].properties." + "a" * 70,))]
+    assert deep == [" " * 11 + "resources['x y'].properties." + "a" * 70]  # no blank line, path whole
