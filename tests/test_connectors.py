@@ -300,11 +300,11 @@ def test_init_refuses_an_existing_manifest(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["init", "9 Lives"], "'9 Lives' is not a usable solution name"),
     (["init", "a/b"], "'a/b' is not a usable solution name"),
-    (["init", "Contoso", "--kind", "gcp"], "unknown kind 'gcp'"),
+    (["init", "Contoso", "--kind", "gcp"], "'gcp' is not one of 'aws-s3', 'rest-api'"),
 ])
 def test_init_bad_input(tmp_path: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, [*args, "--dir", str(tmp_path / "x")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad argument is a usage error, as click reports one (issue 15)
     assert message in _output(result)
     assert not (tmp_path / "x").exists()
 
