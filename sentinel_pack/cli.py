@@ -221,7 +221,12 @@ def _validate(paths: list[Path], select: tuple[str, ...] | list[str], ignore: tu
         result = run([path], select, ignore)
         found = one_per_problem(result.findings)
         if use_config:
-            found = config.discover(path).apply(found)
+            settings = config.discover(path)
+            kept = settings.apply(found)
+            if terminal.current().verbose and settings.file is not None:
+                terminal.current().line(f"{path}: {settings.file} ignores {len(found) - len(kept)} of "
+                                        f"{len(found)} findings", stderr=True, keep=(str(path), str(settings.file)))
+            found = kept
         solutions.extend(result.solutions)
         findings.extend(found)
         expanded = expanded or result.expanded

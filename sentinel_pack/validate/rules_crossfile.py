@@ -245,7 +245,7 @@ def unresolved_placeholders(target: Target) -> Out:
                     rel,
                     path,
                     f"placeholder {{{{{name}}}}} reaches Azure as literal text",
-                    "replace it with an ARM expression (see docs/arm-escaping.md)",
+                    "replace it with an ARM expression (see 'sentinel-pack docs arm-escaping')",
                 )
 
 
