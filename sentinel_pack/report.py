@@ -107,7 +107,7 @@ def print_import_findings(findings: list[Finding], out: Output) -> None:
             out.line("Validation (as build runs it): no findings.")
         return
     out.line("Validation (as build runs it) of the imported solution:")
-    output.text(findings, out)
+    output.text(findings, out=out)
     if errors:
         which = "the error above is" if errors == 1 else f"the {errors} errors above are"
         out.line(f"'sentinel-pack build' refuses this solution until {which} fixed in the manifest or its files "

@@ -14,6 +14,7 @@ import yaml
 from conftest import REPO, SOLUTION
 
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+CURRENT = yaml.safe_load((SOLUTION / "solution.yaml").read_text(encoding="utf-8"))["solution"]["version"]
 
 
 def _step(name: str) -> dict:
@@ -36,14 +37,15 @@ def test_no_input_is_pasted_into_a_script() -> None:
 
 
 @pytest.fixture(scope="module")
-def spaced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def spaced(tmp_path_factory: pytest.TempPathFactory, reference_eks: Path) -> Path:
     root = tmp_path_factory.mktemp("action")
     shutil.copytree(SOLUTION, root / "Solutions" / "My Solution")
+    shutil.copytree(reference_eks, root / "Solutions" / "Published EKS")  # has an SP407 error
     return root
 
 
 def test_paths_with_spaces_several_paths_and_sarif(spaced: Path, tmp_path: Path) -> None:
-    zip_path = "Solutions/My Solution/Package/3.1.0.zip"
+    zip_path = f"Solutions/My Solution/Package/{CURRENT}.zip"
     result = _run_step("Validate", spaced, {
         "INPUT_PATH": f"Solutions/My Solution\n  {zip_path}  \n\n",
         "INPUT_ARGS": "--ignore SP302 --strict",
@@ -58,12 +60,12 @@ def test_paths_with_spaces_several_paths_and_sarif(spaced: Path, tmp_path: Path)
 
 def test_findings_fail_the_step_and_still_write_the_sarif(spaced: Path, tmp_path: Path) -> None:
     result = _run_step("Validate", spaced, {
-        "INPUT_PATH": "Solutions/My Solution", "INPUT_ARGS": "--strict", "INPUT_SARIF": "results.sarif",
+        "INPUT_PATH": "Solutions/Published EKS", "INPUT_ARGS": "", "INPUT_SARIF": "results.sarif",
         "GITHUB_ACTION_PATH": str(tmp_path)})
     assert result.returncode == 1
-    assert "::warning file=Solutions/My Solution/" in result.stdout  # annotations, path whole
+    assert "::error file=Solutions/Published EKS/" in result.stdout  # annotations, path whole
     rules = {r["ruleId"] for r in json.loads((spaced / "results.sarif").read_text())["runs"][0]["results"]}
-    assert "SP302" in rules
+    assert "SP407" in rules
     upload = _step("Upload SARIF")
     assert "always()" in upload["if"] and upload["with"]["sarif_file"] == "${{ inputs.sarif }}"
 

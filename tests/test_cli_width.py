@@ -12,13 +12,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import SOLUTION
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
+from sentinel_pack.diff.versions import bump
 
 runner = CliRunner()
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+CURRENT = yaml.safe_load((SOLUTION / "solution.yaml").read_text(encoding="utf-8"))["solution"]["version"]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +70,8 @@ def test_no_path_is_cut(workspace: Path, width: int, terminal: bool, tmp_path: P
 
     found = json.loads(runner.invoke(app, ["validate", "Upstream Copy", "--format", "json"]).output)
     output = run(workspace, width, terminal, "validate", "Upstream Copy")
-    assert_whole(output, sorted({f["file"] for f in found}), width, terminal)
+    assert_whole(output, sorted({file for f in found for file in (f["file"], *(r["file"] for r in f["related"]))}),
+                 width, terminal)
     seen.add("validate")
 
     old, new = "My Solution/Package/3.0.0.zip", "My Solution/Package/3.1.0.zip"
@@ -81,7 +85,7 @@ def test_no_path_is_cut(workspace: Path, width: int, terminal: bool, tmp_path: P
     copy = tmp_path / "Release Copy"
     shutil.copytree(SOLUTION, copy)
     output = run(workspace, width, terminal, "release", "patch", "-m", "Fix.", str(copy), "--date", "2026-05-01")
-    assert_whole(output, ["Package/3.1.1.zip", "Data Connectors/AWSEKS_ConnectorDefinition.json"], width, terminal)
+    assert_whole(output, [f"Package/{bump(CURRENT, 'patch')}.zip", "Data Connectors/AWSEKS_ConnectorDefinition.json"], width, terminal)
     seen.add("release")
 
     upstream = tmp_path / "Imported Solution"
@@ -89,7 +93,7 @@ def test_no_path_is_cut(workspace: Path, width: int, terminal: bool, tmp_path: P
     output = run(workspace, width, terminal, "import", str(upstream))
     from sentinel_pack.importcheck import check_imported
 
-    reported = sorted({f.file for f in check_imported(upstream)})
+    reported = sorted({file for f in check_imported(upstream) for file in (f.file, *(r.file for r in f.related))})
     assert_whole(output, [str(upstream / "solution.yaml"), str(upstream / "aws/EKSLogTransformFunction.py"), *reported],
                  width, terminal)
     seen.add("import")
