@@ -14,18 +14,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sentinel_pack import __version__, terminal
 from sentinel_pack.errors import EXIT_FINDINGS, EXIT_USAGE, Problem, SentinelPackError
 
+if TYPE_CHECKING:
+    from sentinel_pack.build import Rendered
+    from sentinel_pack.writer import Written
+
 
 class _Command(typer.core.TyperCommand):
     """Help that names arguments by their metavar only: ``PATH``, not ``PATH <path>`` or ``{PATH}``."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         for param in self.params:
             if isinstance(param, typer.core.TyperArgument):
@@ -33,6 +37,7 @@ class _Command(typer.core.TyperCommand):
                 if param.required:
                     param._usage_display_name = (  # type: ignore[method-assign]
                         lambda p=param: p.display_name_raw + ("..." if p.nargs != 1 else ""))
+
 
 app = typer.Typer(
     name="sentinel-pack",
@@ -47,8 +52,8 @@ app = typer.Typer(
 )
 
 
-
 def _command(name: str | None = None):
+    """A command whose help shows metavars (see _Command)."""
     return app.command(name, cls=_Command)
 
 
@@ -159,7 +164,9 @@ def build(
         _after_build(session, rendered, written, target, clean)
 
 
-def _after_build(session: terminal.Output, rendered, written, target: Path, clean: bool) -> None:
+def _after_build(session: terminal.Output, rendered: Rendered, written: list[Written], target: Path,
+                 clean: bool) -> None:
+    """The leftovers of earlier builds, then the summary: shared by build and release."""
     from sentinel_pack import report, stale
 
     leftovers = stale.after_build(target.resolve(), rendered.files, clean=clean)

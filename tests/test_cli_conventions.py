@@ -16,7 +16,7 @@ import pytest
 import typer
 import yaml
 from conftest import REPO, SOLUTION
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from sentinel_pack.cli import app
 
@@ -25,7 +25,7 @@ COMMANDS = sorted(typer.main.get_command(app).commands)
 CURRENT = yaml.safe_load((SOLUTION / "solution.yaml").read_text(encoding="utf-8"))["solution"]["version"]
 
 
-def invoke(*args: str, **kwargs):
+def invoke(*args: str, **kwargs: object) -> Result:
     return runner.invoke(app, list(args), terminal_width=200, **kwargs)
 
 
@@ -219,7 +219,10 @@ def test_every_rule_has_shipped_documentation() -> None:
 
 
 def test_docs_are_shipped_in_the_wheel() -> None:
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]["docs"] == "sentinel_pack/docs"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import SOLUTION
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from sentinel_pack.cli import app
 from sentinel_pack.diff.versions import bump
@@ -25,7 +26,7 @@ def add_column(solution: Path) -> None:
     manifest.write_text(text.replace(COLUMN_LINE, NEW_COLUMN, 1), encoding="utf-8")
 
 
-def invoke(*args: str):
+def invoke(*args: str) -> Result:
     return runner.invoke(app, list(args), terminal_width=200)
 
 
@@ -78,7 +79,7 @@ def test_release_with_nothing_to_release_says_so(solution_copy: Path) -> None:
     assert "release patch -m" in result.output
 
 
-def test_release_keeps_level_then_path_and_path_alone(solution_copy: Path, monkeypatch) -> None:
+def test_release_keeps_level_then_path_and_path_alone(solution_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     add_column(solution_copy)
     monkeypatch.chdir(solution_copy)
     result = invoke("release", "-m", "Namespace column.", "--date", "2026-05-01")
