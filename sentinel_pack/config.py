@@ -25,7 +25,7 @@ CONFIG_FILE = ".sentinel-pack.toml"
 PYPROJECT = "pyproject.toml"
 SECTION = "sentinel-pack"
 KEYS = ("ignore", "per-path-ignores")
-_RULE = re.compile(r"^SP[0-9]{0,3}$")
+_RULE = re.compile(r"^SP[0-9]{0,3}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _strings(value: Any, file: Path, key: str) -> tuple[str, ...]:
         raise SentinelPackError(Problem(f"{key} must be a list of rule ids or prefixes like \"SP302\" or \"SP6\"",
                                         file=str(file), path=key,
                                         hint="'sentinel-pack rules' lists every rule id"), exit_code=EXIT_USAGE)
-    return tuple(value)
+    return tuple(v.upper() for v in value)  # ids and prefixes match case-insensitively, as --select does
 
 
 def parse(file: Path, data: dict[str, Any], prefix: str = "") -> Config:

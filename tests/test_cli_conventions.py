@@ -160,7 +160,7 @@ def test_config_file_ignores_per_rule(repo_with_upstream: Path) -> None:
     solution = repo_with_upstream / "Solutions" / "AWS EKS"
     rules = {f["rule"] for f in json.loads(invoke("validate", str(solution), "--format", "json").output)}
     assert {"SP407", "SP408"} <= rules
-    (repo_with_upstream / ".sentinel-pack.toml").write_text('ignore = ["SP4", "SP3"]\n', encoding="utf-8")
+    (repo_with_upstream / ".sentinel-pack.toml").write_text('ignore = ["SP4", "sp3"]\n', encoding="utf-8")
     left = {f["rule"] for f in json.loads(invoke("validate", str(solution), "--format", "json").output)}
     assert left == rules - {r for r in rules if r.startswith(("SP3", "SP4"))}
     unconfigured = json.loads(invoke("validate", str(solution), "--format", "json", "--no-config").output)
