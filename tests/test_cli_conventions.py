@@ -101,7 +101,9 @@ def test_output_file_holds_the_report_and_stdout_stays_empty(reference_eks: Path
     target = tmp_path / "results.sarif"
     result = invoke("validate", str(reference_eks), "--format", "sarif", "--output", str(target))
     assert result.exit_code == 1 and result.output == ""
-    assert json.loads(target.read_text(encoding="utf-8"))["version"] == "2.1.0"
+    sarif = json.loads(target.read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    assert {r["help"]["text"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]} >= {"sentinel-pack rules SP407"}
     summary = tmp_path / "build.txt"
     assert invoke("build", str(SOLUTION), "--out", str(tmp_path / "o"), "--output", str(summary)).output == ""
     assert f"Package/{CURRENT}.zip" in summary.read_text(encoding="utf-8")

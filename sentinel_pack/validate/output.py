@@ -126,7 +126,8 @@ def sarif(findings: list[Finding]) -> str:
                     "driver": {
                         "name": "sentinel-pack",
                         "version": __version__,
-                        "rules": [{"id": r, "shortDescription": {"text": RULES[r].title}} for r in used],
+                        "rules": [{"id": r, "shortDescription": {"text": RULES[r].title},
+                                   "help": {"text": f"sentinel-pack rules {r}"}} for r in used],
                     }
                 },
                 "results": results,
