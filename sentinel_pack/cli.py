@@ -195,9 +195,10 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     select: Annotated[list[str] | None, typer.Option(
         "--select", metavar="ID", help="Only these rule ids or prefixes (e.g. SP4, sp30); one matching no rule is "
-        "an error; repeatable.", show_default=False)] = None,
+        "an error; repeatable or comma-separated.", show_default=False)] = None,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", metavar="ID", help="Skip these rule ids or prefixes; repeatable.", show_default=False)] = None,
+        "--ignore", metavar="ID", help="Skip these rule ids or prefixes; repeatable or comma-separated.",
+        show_default=False)] = None,
     no_config: Annotated[bool, typer.Option(
         "--no-config", help="Ignore .sentinel-pack.toml and pyproject.toml [tool.sentinel-pack].")] = False,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
@@ -464,9 +465,11 @@ def pre_commit(
         "--build-check", help="Only check that the generated files are rebuilt (SP101, SP504).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     select: Annotated[list[str] | None, typer.Option(
-        "--select", metavar="ID", help="Only these rule ids or prefixes; repeatable.", show_default=False)] = None,
+        "--select", metavar="ID", help="Only these rule ids or prefixes; repeatable or comma-separated.",
+        show_default=False)] = None,
     ignore: Annotated[list[str] | None, typer.Option(
-        "--ignore", metavar="ID", help="Skip these rule ids or prefixes; repeatable.", show_default=False)] = None,
+        "--ignore", metavar="ID", help="Skip these rule ids or prefixes; repeatable or comma-separated.",
+        show_default=False)] = None,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
 ) -> None:
     """Validate only the solutions whose files changed (the entry point of the pre-commit hooks)."""
