@@ -15,7 +15,7 @@ from typing import Any
 from sentinel_pack import arm, jsonfmt
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.manifest import Manifest, load_manifest
-from sentinel_pack.writer import Written, guard_released_zip, write_outputs
+from sentinel_pack.writer import Written, recover, released_zip_bytes, terminate_as_exception, write_outputs
 
 DATA_CONNECTORS = "Data Connectors"
 CLOUDFORMATION = f"{DATA_CONNECTORS}/CloudFormationTemplates"
@@ -171,17 +171,25 @@ def _released_zips(target_dir: Path) -> dict[str, bytes]:
     return {f"{PACKAGE}/{zip_file.name}": zip_file.read_bytes() for zip_file in sorted(package.glob("*.zip"))}
 
 
-def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
-          validate: bool = True) -> tuple[Rendered, list[Written]]:
-    """Render everything, validate it, check the released zip, then move the files into place."""
-    from sentinel_pack.zipper import zip_members
-
-    manifest = load_manifest(path)
+def prepare(manifest: Manifest, target_dir: Path, *, force: bool = False, validate: bool = True) -> Rendered:
+    """Render, keep an equal released zip's bytes (or refuse a different one), validate; writes nothing."""
     rendered = render_solution(manifest)
-    target_dir = out_dir if out_dir is not None else manifest.root
+    zip_name = rendered.zip_name
+    rendered.files[zip_name] = released_zip_bytes(target_dir / zip_name, rendered.files[zip_name], force)
     if validate:
         check_rendered(rendered, str(target_dir), _released_zips(target_dir))
-    zip_target = target_dir / rendered.zip_name
-    guard_released_zip(zip_target, zip_members(rendered.files[rendered.zip_name]), force)
-    written = write_outputs(target_dir, rendered.files)
+    return rendered
+
+
+def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
+          validate: bool = True) -> tuple[Rendered, list[Written]]:
+    """Render everything, validate it, check the released zip, then switch the files into place."""
+    from sentinel_pack.manifest import find_manifest
+
+    with terminate_as_exception():
+        target_dir = out_dir if out_dir is not None else find_manifest(path).parent
+        recover(target_dir)  # an earlier build killed mid-switch is finished first
+        manifest = load_manifest(path)
+        rendered = prepare(manifest, target_dir, force=force, validate=validate)
+        written = write_outputs(target_dir, rendered.files)
     return rendered, written

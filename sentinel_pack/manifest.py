@@ -205,6 +205,10 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
         if not target.is_relative_to(manifest.root):
             problems.append(doc.problem(path, f"'{relative}' leads outside the solution folder",
                                         hint="keep every file of the solution inside its folder"))
+        elif Path(relative).is_absolute() or ".." in relative.replace("\\", "/").split("/"):
+            # It names a file inside, but the output tree would carry the '..' (and write outside --out).
+            problems.append(doc.problem(path, f"'{relative}' goes through '..' or starts at the root",
+                                        hint="write the path relative to the solution folder, without '..'"))
         elif want_dir and not target.is_dir():
             problems.append(doc.problem(path, f"folder '{relative}' does not exist"))
         elif not want_dir and not target.is_file():
