@@ -303,16 +303,22 @@ def _recover(out_dir: Path) -> bool:
                                 hint="remove it by hand"))
     entries = _journal_entries(staging)
     try:
-        if entries is not None:
-            for rel in entries:
-                _forward(out_dir, staging, rel)
-            DISK.remove(staging / JOURNAL)
-            DISK.sync_dir(staging)
-        _remove_tree(staging)
+        with _signals_held():
+            _finish(out_dir, staging, entries)
     except OSError as exc:
         raise IOFailure(Problem(f"cannot finish the interrupted build: {exc.strerror}",
                                 file=str(exc.filename or staging), hint="fix the cause and run again")) from None
     return True
+
+
+def _finish(out_dir: Path, staging: Path, entries: list[str] | None) -> None:
+    """Roll a committed switch forward (idempotent), then drop the staging folder."""
+    if entries is not None:
+        for rel in entries:
+            _forward(out_dir, staging, rel)
+        DISK.remove(staging / JOURNAL)
+        DISK.sync_dir(staging)
+    _remove_tree(staging)
 
 
 def write_outputs(out_dir: Path, outputs: dict[str, bytes]) -> list[Written]:
@@ -385,7 +391,7 @@ def _transaction(out_dir: Path, changes: dict[str, bytes], folders: list[Path]) 
         raise IOFailure(Problem(f"cannot write output: {exc.strerror}", file=str(exc.filename or out_dir))) from None
     finally:
         if not committed:
-            with contextlib.suppress(OSError):
+            with _signals_held(), contextlib.suppress(OSError):  # a signal must not cut the clean-up short
                 _remove_tree(staging)
                 for folder in reversed(created):
                     if not any(folder.iterdir()):
