@@ -40,15 +40,39 @@ class Rendered:
 
 
 def source_date_epoch(release_date: str) -> int:
-    """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else the release date."""
+    """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else the release date.
+
+    Times before 1980 (``SOURCE_DATE_EPOCH=0`` is common) are moved to 1980, the earliest a zip
+    can record; a time after 2107, the latest, is refused rather than silently changed.
+    """
+    from sentinel_pack.zipper import ZIP_LATEST
+
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
         try:
-            return int(env)
+            value = int(env)
         except ValueError:
             message = f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {env!r}"
             raise SentinelPackError(Problem(message)) from None
+        if not 0 <= value <= ZIP_LATEST:
+            raise SentinelPackError(Problem(
+                f"SOURCE_DATE_EPOCH={env} is outside what a zip can record (0 to {ZIP_LATEST}, 2107-12-31)",
+                hint="set it to a time in seconds since 1970, e.g. $(git log -1 --format=%ct)"))
+        return value
     return int(datetime.strptime(release_date, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+
+
+def _zip_time(manifest: Manifest, release_date: str) -> int:
+    """The zip time; a release date after 2107 is refused at its line in the manifest."""
+    from sentinel_pack.zipper import ZIP_LATEST
+
+    if not os.environ.get("SOURCE_DATE_EPOCH") and release_date > "2107-12-31":
+        version = manifest.data["solution"]["version"]
+        index = next(i for i, e in enumerate(manifest.data["release_notes"]) if e["version"] == version)
+        raise SentinelPackError(manifest.doc.problem(
+            ("release_notes", index, "date"), f"{release_date} is after 2107-12-31, the latest date a zip can record",
+            hint="use the real release date"))
+    return min(source_date_epoch(release_date), ZIP_LATEST)
 
 
 def render_solution(manifest: Manifest) -> Rendered:
@@ -86,7 +110,7 @@ def render_solution(manifest: Manifest) -> Rendered:
         "createUiDefinition.json": out[f"{PACKAGE}/createUiDefinition.json"],
         "mainTemplate.json": out[f"{PACKAGE}/mainTemplate.json"],
     }
-    out[zip_name] = deterministic_zip(members, source_date_epoch(context["release_date"]))
+    out[zip_name] = deterministic_zip(members, _zip_time(manifest, context["release_date"]))
     return Rendered(manifest=manifest, context=context, files=out, documents=documents, zip_name=zip_name)
 
 

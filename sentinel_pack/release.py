@@ -94,6 +94,12 @@ def plan(manifest: Manifest, part: str, message: str, on: str | None = None) -> 
     day = on or Date.today().isoformat()
     if not _DATE.match(day):
         raise _usage(f"{day!r} is not a date like 2026-03-12 (YYYY-MM-DD)")
+    try:
+        Date.fromisoformat(day)
+    except ValueError:
+        raise _usage(f"{day} is not a day of the calendar", hint="check the month's length and the year") from None
+    if day > "2107-12-31":
+        raise _usage(f"{day} is after 2107-12-31, the latest date a zip can record")
 
     doc, data = manifest.doc, manifest.data
     old_version = data["solution"]["version"]

@@ -7,7 +7,6 @@ Tables and columns of the queries are checked by validate rule SP802 (validate/r
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 from sentinel_pack.content.attack import tactics_of
@@ -35,9 +34,10 @@ ENTITY_IDENTIFIERS = {
     "DNS": {"DomainName"},
     "Process": {"ProcessId", "CommandLine", "ElevationToken", "CreationTimeUtc"},
 }
-_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
-_SHORT_DURATION = re.compile(r"^(\d+)([mhd])$")
-_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?\Z")
+_SHORT_DURATION = re.compile(r"^(\d+)([mhd])\Z")
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?\Z")
 
 
 def duration_minutes(value: object) -> int | None:
@@ -58,11 +58,10 @@ def check_rule(doc: YamlDocument, hunting: bool = False) -> list[Problem]:
         return [doc.problem((), "a rule must be a mapping")]
     problems = [doc.problem((), f"missing required field '{f}'") for f in (HUNTING_FIELDS if hunting else RULE_FIELDS)
                 if f not in data]
-    if "id" in data:
-        try:
-            uuid.UUID(str(data["id"]))
-        except ValueError:
-            problems.append(doc.problem(("id",), f"id {data['id']!r} is not a GUID", "generate one with uuidgen"))
+    if "id" in data and not (isinstance(data["id"], str) and _GUID.fullmatch(data["id"])):
+        # uuid.UUID() also takes 'urn:uuid:...', braces and no hyphens; Sentinel's templates do not.
+        problems.append(doc.problem(("id",), f"id {data['id']!r} is not a GUID (8-4-4-4-12 hexadecimal digits)",
+                                    "generate one with uuidgen"))
     for i, tactic in enumerate(data.get("tactics") or []):
         if tactic not in TACTICS:
             problems.append(doc.problem(("tactics", i), f"unknown tactic {tactic!r}"))
