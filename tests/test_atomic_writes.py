@@ -189,16 +189,18 @@ def test_released_zip_keeps_its_bytes(solution_copy: Path, tmp_path: Path, monke
                                       old_build: dict[str, bytes]) -> None:
     out = tmp_path / "out"
     _restore(out, old_build)
-    zip_path = out / "Package" / "3.1.0.zip"
+    from conftest import CURRENT_ZIP, SOLUTION_RELEASE_DATE, SOLUTION_VERSION
+
+    zip_path = out / CURRENT_ZIP
     released = zip_path.read_bytes()
 
     # another release date for the same version: same content, other timestamps
-    _edit(solution_copy / "solution.yaml", "  - version: 3.1.0\n    date: 2026-11-23",
-          "  - version: 3.1.0\n    date: 2026-04-01")
+    _edit(solution_copy / "solution.yaml", f"  - version: {SOLUTION_VERSION}\n    date: {SOLUTION_RELEASE_DATE}",
+          f"  - version: {SOLUTION_VERSION}\n    date: 2026-04-01")
     result = runner.invoke(app, ["build", str(solution_copy), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert zip_path.read_bytes() == released
-    assert "Package/3.1.0.zip" in result.output and "updated" not in result.output.split("3.1.0.zip")[1][:60]
+    assert CURRENT_ZIP in result.output and "updated" not in result.output.split(CURRENT_ZIP)[1][:60]
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     result = runner.invoke(app, ["build", str(solution_copy), "--out", str(out), "-q"])

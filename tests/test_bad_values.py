@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SOLUTION_RELEASE_DATE, SOLUTION_VERSION
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
@@ -19,10 +20,12 @@ def _line(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
+V = SOLUTION_VERSION
+CURRENT = f"  - version: {V}\n    date: {SOLUTION_RELEASE_DATE}"
 CASES = [
     # (id, old, new, message, line marker)
-    ("version-newline", "  version: 3.1.0\n", '  version: "3.1.0\\n"\n', "solution.version: '3.1.0\\n' is not a version",
-     '  version: "3.1.0'),
+    ("version-newline", f"  version: {V}\n", f'  version: "{V}\\n"\n', f"solution.version: '{V}\\n' is not a version",
+     f'  version: "{V}'),
     ("prefix-newline", "  file_prefix: AWSEKS\n", '  file_prefix: "AWSEKS\\n"\n', "connector.file_prefix: 'AWSEKS\\n'",
      "  file_prefix:"),
     ("column-tenantid", "{name: Region, type: string", "{name: TenantId, type: string",
@@ -39,11 +42,11 @@ CASES = [
      "'_Region' is not a Log Analytics column name", "{name: _Region"),
     ("first-publish-feb-31", "  first_publish_date: 2024-03-04", "  first_publish_date: 2024-02-31",
      "solution.first_publish_date: '2024-02-31' is not a day of the calendar", "first_publish_date"),
-    ("release-feb-30", "  - version: 3.1.0\n    date: 2026-11-23", "  - version: 3.1.0\n    date: 2026-02-30",
+    ("release-feb-30", CURRENT, f"  - version: {V}\n    date: 2026-02-30",
      "release_notes[0].date: '2026-02-30' is not a day of the calendar", "date: 2026-02-30"),
-    ("release-year-0", "  - version: 3.1.0\n    date: 2026-11-23", "  - version: 3.1.0\n    date: 0000-01-01",
+    ("release-year-0", CURRENT, f"  - version: {V}\n    date: 0000-01-01",
      "release_notes[0].date: '0000-01-01' is not a day of the calendar", "date: 0000-01-01"),
-    ("release-year-9999", "  - version: 3.1.0\n    date: 2026-11-23", "  - version: 3.1.0\n    date: 9999-12-31",
+    ("release-year-9999", CURRENT, f"  - version: {V}\n    date: 9999-12-31",
      "release_notes[0].date: 9999-12-31 is after 2107-12-31, the latest date a zip can record", "date: 9999-12-31"),
 ]
 
@@ -114,7 +117,7 @@ def test_source_date_epoch_before_1980_is_moved_to_1980(tmp_path: Path, monkeypa
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
     result = runner.invoke(app, ["build", str(SOLUTION), "--out", str(tmp_path / "out"), "-q"])
     assert result.exit_code == 0, result.output
-    with zipfile.ZipFile(tmp_path / "out" / "Package" / "3.1.0.zip") as archive:
+    with zipfile.ZipFile(tmp_path / "out" / "Package" / f"{V}.zip") as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTION
+from conftest import SOLUTION, SOLUTION_VERSION, bumped
 
 from sentinel_pack import build as build_module
 from sentinel_pack import writer
@@ -194,9 +194,10 @@ def test_build_is_old_or_new_at_every_operation(tmp_path: Path, monkeypatch: pyt
     manifest = source / "solution.yaml"
     writer.write_outputs(tmp_path / "unused", {})  # warm up imports outside the counted runs
     text = manifest.read_text(encoding="utf-8")
+    old, new = SOLUTION_VERSION, bumped("patch")
     manifest.write_text(text.replace("title: AWS EKS Data Connector (via", "title: AWS EKS Connector (via", 1)
-                        .replace("  - version: 3.1.0\n", "  - version: 3.1.1\n    date: 2026-12-01\n    changes: [x]\n"
-                                 "  - version: 3.1.0\n", 1).replace("  version: 3.1.0\n", "  version: 3.1.1\n", 1),
+                        .replace(f"  - version: {old}\n", f"  - version: {new}\n    date: 2026-12-01\n    changes: [x]\n"
+                                 f"  - version: {old}\n", 1).replace(f"  version: {old}\n", f"  version: {new}\n", 1),
                         encoding="utf-8")
 
     def setup(template: Path) -> None:
