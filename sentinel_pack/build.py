@@ -89,7 +89,8 @@ def render_solution(manifest: Manifest) -> Rendered:
     for connector in context["connectors"]:
         # A connector's files are rendered with its own sections in place of the first connector's.
         scope = {**context, **connector}
-        connector["arm"], connector["cloudformation"] = _render_connector(renderer, scope, documents, several)
+        connector["arm"], connector["cloudformation"] = _render_connector(renderer, scope, documents, several,
+                                                                          manifest)
     context.update(arm=context["connectors"][0]["arm"], cloudformation=context["connectors"][0]["cloudformation"])
 
     documents[f"Data/{files['data']}"] = renderer.render_json("solution/Solution.json.j2", context)
@@ -115,7 +116,7 @@ def render_solution(manifest: Manifest) -> Rendered:
 
 
 def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str, Any],
-                      several: bool) -> tuple[dict[str, Any], dict[str, str]]:
+                      several: bool, manifest: Manifest) -> tuple[dict[str, Any], dict[str, str]]:
     """One connector's source files into ``documents``; returns what the package templates embed."""
     files = scope["files"]
     cloudformation: dict[str, str] = {}
@@ -150,9 +151,17 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
     ui = parsed["definition"]["properties"]["connectorUiConfig"]
     unknown = arm.placeholders(ui) - arm.UI_RUNTIME
     if unknown:
-        raise SentinelPackError(Problem(
-            f"placeholder {{{{{sorted(unknown)[0]}}}}} in the connector UI is never filled in",
-            file=definition_file, hint="Sentinel fills only {{graphQueriesTableName}} in the connector UI"))
+        placeholder = f"{{{{{sorted(unknown)[0]}}}}}"
+        message = f"placeholder {placeholder} in the connector UI is never filled in"
+        hint = "Sentinel fills only {{graphQueriesTableName}} in the connector UI"
+        where = _path_of_text(manifest.data, placeholder)
+        if where is not None:  # written in the manifest: point at its line
+            raise SentinelPackError(manifest.doc.problem(where, message, hint=hint))
+        from sentinel_pack.errors import json_path
+
+        inside = _path_of_text(ui, placeholder) or ()
+        raise SentinelPackError(Problem(message, file=definition_file, hint=hint,
+                                        path=json_path(("properties", "connectorUiConfig", *inside))))
     packaged = {
         "connector_ui": ui,
         "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.install_time(scope["n"]),
@@ -164,6 +173,18 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
                                          f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
     }
     return packaged, cloudformation
+
+
+def _path_of_text(value: Any, text: str, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first string holding ``text``, or None."""
+    if isinstance(value, str):
+        return path if text in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _path_of_text(item, text, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | None = None) -> None:
