@@ -132,3 +132,50 @@ def test_release_date_must_exist(day: str, message: str, solution_copy: Path) ->
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert (solution_copy / "solution.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("tactics:\n", "tactics: 5\nx_tactics:\n", "tactics must be a list, not int"),
+    ("severity: ", "severity: [High]\nx_severity: ", "severity must be text, not list"),
+    ("query: ", "query: {a: 1}\nx_query: ", "query must be text, not dict"),
+])
+def test_rule_field_of_the_wrong_type_is_a_message(old: str, new: str, message: str, solution_copy: Path,
+                                                   tmp_path: Path) -> None:
+    rule = sorted((solution_copy / "Analytic Rules").glob("*.yaml"))[0]
+    text = rule.read_text(encoding="utf-8")
+    assert old in text
+    rule.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    result = runner.invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert f"{rule.name}:{_line(rule.read_text(encoding='utf-8'), new.split(chr(10))[0])}:" in output
+    assert message in output
+
+
+def test_entity_mapping_of_the_wrong_shape_is_a_message(solution_copy: Path, tmp_path: Path) -> None:
+    rule = next(p for p in sorted((solution_copy / "Analytic Rules").glob("*.yaml"))
+                if "entityType: " in p.read_text(encoding="utf-8"))
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("entityType: ", "entityType: [x]\n    x_entityType: ", 1), encoding="utf-8")
+
+    result = runner.invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 1, result.output
+    assert "unknown entityType ['x']" in result.output
+
+
+def test_an_unfilled_ui_placeholder_points_at_the_manifest_line(solution_copy: Path, tmp_path: Path) -> None:
+    manifest = solution_copy / "solution.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    old = "  title: AWS EKS Data Connector (via"
+    assert old in text
+    manifest.write_text(text.replace(old, "  title: AWS {{bogus}} EKS Data Connector (via", 1), encoding="utf-8")
+
+    result = runner.invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+
+    assert result.exit_code == 1, result.output
+    line = _line(manifest.read_text(encoding="utf-8"), "{{bogus}}")
+    assert f"solution.yaml:{line}:" in result.output
+    assert "placeholder {{bogus}} in the connector UI is never filled in" in " ".join(result.output.split())
