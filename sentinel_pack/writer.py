@@ -54,7 +54,8 @@ class _Disk:
             view = memoryview(content)
             while view:
                 view = view[os.write(fd, view):]
-            os.fchmod(fd, 0o644)
+            if hasattr(os, "fchmod"):  # the umask must not decide the mode of a release
+                os.fchmod(fd, 0o644)
             os.fsync(fd)
         finally:
             os.close(fd)

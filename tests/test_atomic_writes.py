@@ -226,3 +226,33 @@ def test_released_zip_keeps_its_bytes(solution_copy: Path, tmp_path: Path, monke
     assert result.exit_code == 1, result.output
     assert "this version's package already exists with different content" in result.output
     assert snapshot(out) == before
+
+
+def test_sigterm_during_a_real_build_leaves_old_or_new(solution_copy: Path, tmp_path: Path,
+                                                       old_build: dict[str, bytes]) -> None:
+    """The CLI in its own process, terminated as soon as it starts switching files."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    _restore(out, old_build)
+    _edit(solution_copy / "solution.yaml", "title: AWS EKS Data Connector (via", "title: AWS EKS Connector (via")
+    process = subprocess.Popen([sys.executable, "-m", "sentinel_pack", "build", str(solution_copy), "--out", str(out),
+                                "--force", "-q"], stderr=subprocess.PIPE)
+    while process.poll() is None and not (out / STAGING).exists():
+        time.sleep(0.0005)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode in (0, 128 + signal.SIGTERM, -signal.SIGTERM), stderr
+    assert not (out / STAGING).exists()
+    after = snapshot(out)
+    if process.returncode == 0 or after != old_build:
+        assert process.returncode != -signal.SIGTERM, "SIGTERM must not kill a build mid-switch"
+        rebuilt = tmp_path / "rebuilt"
+        _restore(rebuilt, old_build)
+        result = runner.invoke(app, ["build", str(solution_copy), "--out", str(rebuilt), "--force", "-q"])
+        assert result.exit_code == 0, result.output
+        assert after == snapshot(rebuilt)
