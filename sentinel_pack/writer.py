@@ -282,6 +282,15 @@ def _remove_tree(path: Path) -> None:
     DISK.rmdir(path)
 
 
+def pending_switch(folder: Path) -> bool:
+    """True when a killed build left ``folder`` half-switched (the next build finishes it).
+
+    Such a folder may hold new files beside old ones; a reader (``validate``) should say so
+    rather than check the mixture.
+    """
+    return (Path(folder) / STAGING / JOURNAL).is_file()
+
+
 def recover(out_dir: Path) -> bool:
     """Finish a switch an earlier run committed but could not complete; drop an uncommitted one.
 

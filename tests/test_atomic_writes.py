@@ -170,7 +170,11 @@ def test_a_half_finished_switch_is_recovered_by_the_next_build(solution_copy: Pa
     (staging / "new" / "Data Connectors" / "AWSEKS_ConnectorDefinition.json").replace(
         out / "Data Connectors" / "AWSEKS_ConnectorDefinition.json")
 
+    from sentinel_pack.writer import pending_switch
+
+    assert pending_switch(out)
     assert recover(out) is True
+    assert not pending_switch(out)
     assert not staging.exists()
     assert (out / "ReleaseNotes.md").read_bytes() == b"new notes"
     assert (out / "Data Connectors" / "AWSEKS_ConnectorDefinition.json").read_bytes() == new_definition
