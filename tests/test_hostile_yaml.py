@@ -91,3 +91,11 @@ def test_manifest_and_rule_file_through_the_cli(name: str, solution_copy: Path, 
     output = " ".join(result.output.split())
     assert f"{rule.name}:{line}:{column}: " in output and message in output
     assert not (tmp_path / "out").exists()
+
+
+def test_lambda_code_that_is_not_utf8_is_a_message(solution_copy: Path, tmp_path: Path) -> None:
+    code = solution_copy / "aws" / "eks_log_transform.py"
+    code.write_bytes(b"import json\n# caf\xe9\n")
+    result = CliRunner().invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "aws/eks_log_transform.py:2:6: byte 0xe9 is not UTF-8 text" in " ".join(result.output.split())
