@@ -91,18 +91,10 @@ def released_zip_bytes(target: Path, new_zip: bytes, force: bool) -> bytes:
     timestamps the new one would carry (another release date, ``SOURCE_DATE_EPOCH``); different
     content is refused unless ``force`` (for a package that was never released).
     """
-    from sentinel_pack.zipper import zip_members
-
     if target.is_symlink() or not target.is_file():
         return new_zip
     old_bytes = _read_existing(target)
-    if old_bytes == new_zip:
-        return new_zip
-    try:
-        same = zip_members(old_bytes) == zip_members(new_zip)
-    except Exception:  # a damaged zip on disk is different content
-        same = False
-    if same:
+    if same_content(target.name, old_bytes, new_zip):
         return old_bytes
     if force:
         return new_zip
@@ -111,6 +103,20 @@ def released_zip_bytes(target: Path, new_zip: bytes, force: bool) -> bytes:
         file=str(target),
         hint="bump solution.version (sentinel-pack release patch -m '...'), "
              "or pass --force to replace a package that was never released"))
+
+
+def same_content(rel: str, old: bytes, new: bytes) -> bool:
+    """Whether ``build`` leaves ``old`` in place for ``new``: equal bytes, or zips with equal members."""
+    if old == new:
+        return True
+    if not rel.lower().endswith(".zip"):
+        return False
+    from sentinel_pack.zipper import zip_members
+
+    try:
+        return zip_members(old) == zip_members(new)
+    except Exception:  # a damaged zip is different content
+        return False
 
 
 def guard_released_zip(target: Path, new_content: dict[str, bytes], force: bool) -> None:

@@ -260,3 +260,18 @@ def test_sigterm_during_a_real_build_leaves_old_or_new(solution_copy: Path, tmp_
         result = runner.invoke(app, ["build", str(solution_copy), "--out", str(rebuilt), "--force", "-q"])
         assert result.exit_code == 0, result.output
         assert after == snapshot(rebuilt)
+
+
+def test_a_kept_zip_is_not_reported_stale(solution_copy: Path) -> None:
+    """Only the release date changed: build keeps the zip, and validate must not call it stale."""
+    from conftest import CURRENT_ZIP, SOLUTION_RELEASE_DATE, SOLUTION_VERSION
+
+    released = (solution_copy / CURRENT_ZIP).read_bytes()
+    _edit(solution_copy / "solution.yaml", f"  - version: {SOLUTION_VERSION}\n    date: {SOLUTION_RELEASE_DATE}",
+          f"  - version: {SOLUTION_VERSION}\n    date: 2026-04-01")
+    result = runner.invoke(app, ["build", str(solution_copy), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (solution_copy / CURRENT_ZIP).read_bytes() == released
+
+    result = runner.invoke(app, ["validate", str(solution_copy), "--select", "SP504"])
+    assert result.exit_code == 0, result.output

@@ -363,6 +363,9 @@ def load_target(path: Path) -> Target:
         rendered = render_solution(load_manifest(path))
     except SentinelPackError as error:
         return Target(files=on_disk, manifest_problems=error.problems, kind=SOURCE, **base)
-    stale = sorted(rel for rel, content in rendered.files.items() if rel in on_disk and on_disk[rel] != content)
+    from sentinel_pack.writer import same_content  # a released zip keeps its bytes when its content is equal
+
+    stale = sorted(rel for rel, content in rendered.files.items()
+                   if rel in on_disk and not same_content(rel, on_disk[rel], content))
     files = {**on_disk, **rendered.files}
     return Target(files=files, stale=stale, kind=SOURCE, generated=frozenset(rendered.files), **base)
