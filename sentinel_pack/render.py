@@ -34,7 +34,15 @@ def _undefined_is_an_error(value: Any) -> Any:
 
 def _tojson(value: Any) -> str:
     # Jinja's own tojson escapes <, > and & for HTML; these files are JSON, not HTML.
-    return json.dumps(value, ensure_ascii=False, default=_undefined_is_an_error)
+    return json.dumps(value, ensure_ascii=False, default=_undefined_is_an_error, allow_nan=False)
+
+
+class _NotJson(ValueError):
+    """NaN or Infinity: Python's json reads them, JSON (and ARM) does not."""
+
+
+def _not_json(name: str) -> Any:
+    raise _NotJson(name)
 
 
 def _placeholder(name: str) -> str:
@@ -221,7 +229,11 @@ class Renderer:
     def render_json(self, name: str, context: dict[str, Any]) -> Any:
         text = self.render_text(name, context)
         try:
-            return json.loads(text)
+            return json.loads(text, parse_constant=_not_json)
+        except _NotJson as exc:
+            raise SentinelPackError(Problem(f"the template rendered {exc}, which is not a JSON value",
+                                            file=self.display_name(name),
+                                            hint="emit numbers with '| tojson' from real numbers")) from None
         except json.JSONDecodeError as exc:
             bad_line = text.splitlines()[exc.lineno - 1].strip() if text else ""
             raise SentinelPackError(Problem(

@@ -11,6 +11,7 @@ are not UTF-8 or characters YAML forbids are reported with their line and column
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ MAX_DEPTH = 100
 MAX_NODES = 200_000
 
 _STR = "tag:yaml.org,2002:str"
+_FLOAT = "tag:yaml.org,2002:float"
+_NOT_JSON_NUMBER = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
 _MERGE = "tag:yaml.org,2002:merge"
 _KEY_KINDS = {"tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
               "tag:yaml.org,2002:bool": "true/false", "tag:yaml.org,2002:null": "an empty value"}
@@ -165,6 +168,9 @@ def _walk(node: yaml.Node, path: PathKey, positions: dict, problems: list[Proble
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), positions, problems, file)
+    elif node.tag == _FLOAT and _NOT_JSON_NUMBER.fullmatch(node.value):
+        problems.append(_problem_at(node, file, f"{node.value} is not a number JSON can hold",
+                                    f"quote it ('{node.value}') or write a number"))
 
 
 def _line_column(text: str, index: int) -> tuple[int, int]:

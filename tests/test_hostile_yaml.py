@@ -99,3 +99,14 @@ def test_lambda_code_that_is_not_utf8_is_a_message(solution_copy: Path, tmp_path
     result = CliRunner().invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1, result.output
     assert "aws/eks_log_transform.py:2:6: byte 0xe9 is not UTF-8 text" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", "+.INF"])
+def test_nan_and_infinity_are_refused_with_their_line(value: str, tmp_path: Path) -> None:
+    file = tmp_path / "x.yaml"
+    file.write_text(f"a: 1\nb: {{c: {value}}}\nd: '.nan'\n")
+    with pytest.raises(SentinelPackError) as caught:
+        load_yaml(file, "x.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.line, problem.column) == (2, 8)
+    assert f"{value} is not a number JSON can hold" in problem.message

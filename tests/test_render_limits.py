@@ -86,3 +86,12 @@ def test_limit_in_an_override_template_through_the_cli(solution_copy: Path, tmp_
     assert result.exit_code == 1, result.output
     assert "Table.json.j2:2: the template went over a limit: a repetition would build" in " ".join(result.output.split())
     assert not (tmp_path / "out").exists()
+
+
+def test_nan_and_infinity_are_not_written_as_json(tmp_path: Path) -> None:
+    (tmp_path / "t.j2").write_text('{"a": NaN}')
+    with pytest.raises(SentinelPackError, match="the template rendered NaN, which is not a JSON value"):
+        Renderer(tmp_path).render_json("t.j2", {})
+    (tmp_path / "u.j2").write_text('{"a": {{ x | tojson }}}')
+    with pytest.raises(SentinelPackError, match="template error: ValueError: Out of range float"):
+        Renderer(tmp_path).render_json("u.j2", {"x": float("inf")})
