@@ -4,12 +4,14 @@ Issue 16: "any input gives exit 0 or a message with a location, never an interna
 inputs are the real manifest with random edits (lines dropped, duplicated or swapped, values
 replaced by other YAML, characters inserted anywhere, including control characters, anchors and
 aliases, tabs and brackets), plus arbitrary bytes. A manifest that loads is also rendered, as
-``build`` would. Bounded for CI: a fixed number of examples, each well under a second.
+``build`` would. Bounded for CI: a fixed number of examples, each well under a second (an example
+over 10 s, such as an alias bomb, fails the deadline).
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 from conftest import SOLUTION
@@ -73,7 +75,7 @@ def _check(solution: Path, content: bytes) -> None:
             assert located or problem.message in ("the file is empty",), problem
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=timedelta(seconds=10), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(EDITS, min_size=1, max_size=4))
 def test_edited_manifest_loads_or_fails_with_a_location(tmp_path_factory, edits: list[tuple]) -> None:
     solution = tmp_path_factory.mktemp("fuzz") / "solution"
@@ -81,7 +83,7 @@ def test_edited_manifest_loads_or_fails_with_a_location(tmp_path_factory, edits:
     _check(solution, _apply(edits).encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=timedelta(seconds=10), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_arbitrary_bytes_load_or_fail_with_a_location(tmp_path_factory, content: bytes) -> None:
     solution = tmp_path_factory.mktemp("bytes")
