@@ -28,6 +28,8 @@ CASES = [
      f'  version: "{V}'),
     ("prefix-newline", "  file_prefix: AWSEKS\n", '  file_prefix: "AWSEKS\\n"\n', "connector.file_prefix: 'AWSEKS\\n'",
      "  file_prefix:"),
+    ("client-id-not-a-guid", "client_id: api://1462b192-27f7-", "client_id: api://1462b19-227f7-",
+     "aws.oidc.client_id: 'api://1462b19-227f7-4cb9-8523-0f4ecb54b47e' is not text matching", "client_id: api://"),
     ("column-tenantid", "{name: Region, type: string", "{name: TenantId, type: string",
      "'TenantId' is the name of a Log Analytics system column", "{name: TenantId"),
     ("column-type", "{name: Region, type: string", "{name: type, type: string",
