@@ -173,7 +173,11 @@ def test_a_half_finished_switch_is_recovered_by_the_next_build(solution_copy: Pa
     from sentinel_pack.writer import pending_switch
 
     assert pending_switch(out)
+    result = runner.invoke(app, ["validate", str(out), "--select", "SP008"])
+    assert result.exit_code == 1 and "a build was killed while switching files into place" in result.output
     assert recover(out) is True
+    result = runner.invoke(app, ["validate", str(out), "--select", "SP008"])
+    assert result.exit_code == 0, result.output
     assert not pending_switch(out)
     assert not staging.exists()
     assert (out / "ReleaseNotes.md").read_bytes() == b"new notes"
