@@ -187,9 +187,11 @@ def _locked(out_dir: Path) -> Iterator[None]:
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             raise IOFailure(Problem("another sentinel-pack run is writing this folder", file=str(out_dir),
                                     hint="wait for it to finish, then run again")) from None
+        except OSError:
+            pass  # a file system without locks (some network shares): write without one
         yield
     finally:
         os.close(fd)

@@ -279,3 +279,22 @@ def test_a_kept_zip_is_not_reported_stale(solution_copy: Path) -> None:
 
     result = runner.invoke(app, ["validate", str(solution_copy), "--select", "SP504"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path: Path) -> None:
+    import fcntl
+
+    from sentinel_pack.errors import SentinelPackError
+    from sentinel_pack.writer import write_outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a concurrent build holds it
+        with pytest.raises(SentinelPackError, match="another sentinel-pack run is writing this folder"):
+            write_outputs(out, {"a.json": b"{}"})
+    finally:
+        os.close(fd)
+    write_outputs(out, {"a.json": b"{}"})
+    assert snapshot(out) == {"a.json": b"{}"}
