@@ -119,13 +119,6 @@ def same_content(rel: str, old: bytes, new: bytes) -> bool:
         return False
 
 
-def guard_released_zip(target: Path, new_content: dict[str, bytes], force: bool) -> None:
-    """Refuse a different package under an existing version (content compared, not bytes)."""
-    from sentinel_pack.zipper import deterministic_zip
-
-    released_zip_bytes(target, deterministic_zip(new_content, 0), force)
-
-
 def _read_existing(path: Path) -> bytes:
     try:
         return path.read_bytes()
