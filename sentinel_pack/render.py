@@ -59,10 +59,18 @@ MAX_RANGE_ITEMS = 1_000_000
 #: Wall-clock seconds one template may render (real ones take milliseconds).
 RENDER_SECONDS = 20.0
 _WIDTH = re.compile(r"\d{7,}")  # a %-format width of a million characters or more
+#: Widths of padding filters and methods (center, indent, ljust, ...); real ones are under 200.
+MAX_WIDTH = 100_000
+_WIDTH_FILTERS = ("center", "indent", "wordwrap")
+_WIDTH_METHODS = ("center", "ljust", "rjust", "zfill", "expandtabs")
 
 
 class RenderLimit(Exception):
     """A template went over one of the limits above."""
+
+
+def _raise(error: Exception) -> Any:
+    raise error
 
 
 def _loader(root: Path) -> Any:
@@ -99,6 +107,25 @@ def _loader(root: Path) -> Any:
     return ContainedLoader(str(root))
 
 
+def _check_widths(what: str, args: tuple[Any, ...]) -> None:
+    for arg in args:
+        size = len(arg) if isinstance(arg, str) else arg if isinstance(arg, int) else 0
+        if size > MAX_WIDTH:
+            raise RenderLimit(f"{what} with a width of {size:,} (limit {MAX_WIDTH:,})")
+
+
+def _width_limited(name: str, function: Any) -> Any:
+    import functools
+
+    @functools.wraps(function)  # keeps Jinja's pass_eval_context/pass_environment marks
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        positional = args[2:] if name == "wordwrap" else args[1:]  # wordwrap gets the environment first
+        _check_widths(f"the {name} filter", (*positional, *kwargs.values()))
+        return function(*args, **kwargs)
+
+    return limited
+
+
 def _limited_environment() -> Any:
     """The sandbox, with the operators that can build huge values checked before they run."""
     from jinja2.sandbox import SandboxedEnvironment
@@ -123,6 +150,19 @@ def _limited_environment() -> Any:
                 raise RenderLimit("a format width of a million characters or more")
             return super().call_binop(context, operator, left, right)
 
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            owner, name = getattr(__obj, "__self__", None), getattr(__obj, "__name__", "")
+            if isinstance(owner, str) and name in _WIDTH_METHODS:
+                _check_widths(f"str.{name}()", (*args, *kwargs.values()))
+            return super().call(__context, __obj, *args, **kwargs)
+
+        def wrap_str_format(self, value: Any) -> Any:
+            owner = getattr(value, "__self__", None)
+            if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map") \
+                    and _WIDTH.search(owner):
+                return lambda *args, **kwargs: _raise(RenderLimit("a format width of a million characters or more"))
+            return super().wrap_str_format(value)
+
     return LimitedEnvironment
 
 
@@ -142,6 +182,12 @@ class Renderer:
             autoescape=False,
             keep_trailing_newline=False,
         )
+        for name in _WIDTH_FILTERS:
+            self.env.filters[name] = _width_limited(name, self.env.filters[name])
+        format_filter = self.env.filters["format"]
+        self.env.filters["format"] = lambda value, *args, **kwargs: (
+            _raise(RenderLimit("a format width of a million characters or more"))
+            if isinstance(value, str) and _WIDTH.search(value) else format_filter(value, *args, **kwargs))
         self.env.filters["tojson"] = _tojson
         self.env.filters["compact_json"] = jsonfmt.compact
         self.env.globals["placeholder"] = _placeholder

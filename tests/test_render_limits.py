@@ -25,6 +25,12 @@ CASES = {
     "repeat-list": ("{{ ([1] * 10**8) | length }}", "a repetition would build 100,000,000 items"),
     "huge-power": ("{{ 7 ** 10000000 }}", "a power would be a number of more than 100,000 bits"),
     "format-width": ("{{ '%099999999d' % 1 }}", "a format width of a million characters or more"),
+    "format-method-width": ("{{ '{:>1000000000}'.format(1) }}", "a format width of a million characters or more"),
+    "format-filter-width": ("{{ '%099999999d' | format(1) }}", "a format width of a million characters or more"),
+    "center-filter": ("{{ 'x' | center(10**9) }}", "the center filter with a width of 1,000,000,000"),
+    "indent-filter": ("{{ 'x\ny' | indent(10**9) }}", "the indent filter with a width of 1,000,000,000"),
+    "wordwrap-filter": ("{{ 'x' | wordwrap(10**9) }}", "the wordwrap filter with a width of 1,000,000,000"),
+    "ljust-method": ("{{ 'x'.ljust(10**9) }}", "str.ljust() with a width of 1,000,000,000"),
     "self-include": ('{% include "t.j2" %}', "the template includes itself, or nests includes or macros too deep"),
     "division": ("{{ 1 / 0 }}", "template error: ZeroDivisionError: division by zero"),
 }
@@ -70,8 +76,10 @@ def test_oversized_template_file_is_refused(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_normal_loops_still_work(tmp_path: Path) -> None:
-    (tmp_path / "t.j2").write_text("{% for i in range(3) %}{{ i }}{% endfor %}{{ 'ab' * 2 }}{{ 2 ** 10 }}{{ '%5d' % 7 }}")
-    assert Renderer(tmp_path).render_text("t.j2", {}) == "012abab1024    7"
+    (tmp_path / "t.j2").write_text("{% for i in range(3) %}{{ i }}{% endfor %}{{ 'ab' * 2 }}{{ 2 ** 10 }}{{ '%5d' % 7 }}"
+                                   "|{{ 'ab' | center(6) }}|{{ 'x\ny' | indent(2) }}|{{ '{:>3}'.format(1) }}"
+                                   "|{{ 'x'.zfill(3) }}|{{ '%3d' | format(1) }}|{{ 'a b' | wordwrap(1) }}")
+    assert Renderer(tmp_path).render_text("t.j2", {}) == "012abab1024    7|  ab  |x\n  y|  1|00x|  1|a\nb"
 
 
 def test_limit_in_an_override_template_through_the_cli(solution_copy: Path, tmp_path: Path) -> None:
