@@ -299,13 +299,27 @@ def recover(out_dir: Path) -> bool:
     ``release`` call it before they read the folder, so they never see a half-switched one.
     """
     out_dir = Path(out_dir)
-    if not os.path.lexists(out_dir / STAGING) or not out_dir.is_dir():
+    if not out_dir.is_dir() or not any(out_dir.glob(".sentinel-pack-*")):
         return False
     with _locked(out_dir):
         return _recover(out_dir)
 
 
+#: The staging folders of sentinel-pack before the journal (tempfile.mkdtemp names), left by a
+#: killed run; they never held the only copy of anything.
+_LEGACY_STAGING = re.compile(r"\.sentinel-pack-[a-z0-9_]{8}")
+
+
+def _remove_legacy(out_dir: Path) -> None:
+    import shutil
+
+    for child in out_dir.glob(".sentinel-pack-*"):
+        if _LEGACY_STAGING.fullmatch(child.name) and child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+
+
 def _recover(out_dir: Path) -> bool:
+    _remove_legacy(out_dir)
     staging = out_dir / STAGING
     if not os.path.lexists(staging):
         return False

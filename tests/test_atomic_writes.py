@@ -298,3 +298,16 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path: P
         os.close(fd)
     write_outputs(out, {"a.json": b"{}"})
     assert snapshot(out) == {"a.json": b"{}"}
+
+
+def test_a_staging_folder_of_an_older_version_is_removed(tmp_path: Path) -> None:
+    from sentinel_pack.writer import recover, write_outputs
+
+    out = tmp_path / "out"
+    (out / ".sentinel-pack-ab12_x9z" / "Package").mkdir(parents=True)  # tempfile.mkdtemp's name, before the journal
+    (out / ".sentinel-pack-ab12_x9z" / "Package" / "mainTemplate.json").write_text("{}")
+    (out / ".sentinel-pack-notes").mkdir()  # not one of ours: kept
+    assert recover(out) is False
+    assert sorted(p.name for p in out.iterdir()) == [".sentinel-pack-notes"]
+    write_outputs(out, {"a.json": b"{}"})
+    assert sorted(p.name for p in out.iterdir()) == [".sentinel-pack-notes", "a.json"]
