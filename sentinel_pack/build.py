@@ -15,7 +15,7 @@ from typing import Any
 from sentinel_pack import arm, jsonfmt
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.manifest import Manifest, load_manifest
-from sentinel_pack.writer import Written, guard_released_zip, write_outputs
+from sentinel_pack.writer import Written, recover, released_zip_bytes, terminate_as_exception, write_outputs
 
 DATA_CONNECTORS = "Data Connectors"
 CLOUDFORMATION = f"{DATA_CONNECTORS}/CloudFormationTemplates"
@@ -40,15 +40,39 @@ class Rendered:
 
 
 def source_date_epoch(release_date: str) -> int:
-    """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else the release date."""
+    """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else the release date.
+
+    Times before 1980 (``SOURCE_DATE_EPOCH=0`` is common) are moved to 1980, the earliest a zip
+    can record; a time after 2107, the latest, is refused rather than silently changed.
+    """
+    from sentinel_pack.zipper import ZIP_LATEST
+
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
         try:
-            return int(env)
+            value = int(env)
         except ValueError:
             message = f"SOURCE_DATE_EPOCH must be a whole number of seconds, got {env!r}"
             raise SentinelPackError(Problem(message)) from None
+        if not 0 <= value <= ZIP_LATEST:
+            raise SentinelPackError(Problem(
+                f"SOURCE_DATE_EPOCH={env} is outside what a zip can record (0 to {ZIP_LATEST}, 2107-12-31)",
+                hint="set it to a time in seconds since 1970, e.g. $(git log -1 --format=%ct)"))
+        return value
     return int(datetime.strptime(release_date, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp())
+
+
+def _zip_time(manifest: Manifest, release_date: str) -> int:
+    """The zip time; a release date after 2107 is refused at its line in the manifest."""
+    from sentinel_pack.zipper import ZIP_LATEST
+
+    if not os.environ.get("SOURCE_DATE_EPOCH") and release_date > "2107-12-31":
+        version = manifest.data["solution"]["version"]
+        index = next(i for i, e in enumerate(manifest.data["release_notes"]) if e["version"] == version)
+        raise SentinelPackError(manifest.doc.problem(
+            ("release_notes", index, "date"), f"{release_date} is after 2107-12-31, the latest date a zip can record",
+            hint="use the real release date"))
+    return min(source_date_epoch(release_date), ZIP_LATEST)
 
 
 def render_solution(manifest: Manifest) -> Rendered:
@@ -65,7 +89,8 @@ def render_solution(manifest: Manifest) -> Rendered:
     for connector in context["connectors"]:
         # A connector's files are rendered with its own sections in place of the first connector's.
         scope = {**context, **connector}
-        connector["arm"], connector["cloudformation"] = _render_connector(renderer, scope, documents, several)
+        connector["arm"], connector["cloudformation"] = _render_connector(renderer, scope, documents, several,
+                                                                          manifest)
     context.update(arm=context["connectors"][0]["arm"], cloudformation=context["connectors"][0]["cloudformation"])
 
     documents[f"Data/{files['data']}"] = renderer.render_json("solution/Solution.json.j2", context)
@@ -86,12 +111,12 @@ def render_solution(manifest: Manifest) -> Rendered:
         "createUiDefinition.json": out[f"{PACKAGE}/createUiDefinition.json"],
         "mainTemplate.json": out[f"{PACKAGE}/mainTemplate.json"],
     }
-    out[zip_name] = deterministic_zip(members, source_date_epoch(context["release_date"]))
+    out[zip_name] = deterministic_zip(members, _zip_time(manifest, context["release_date"]))
     return Rendered(manifest=manifest, context=context, files=out, documents=documents, zip_name=zip_name)
 
 
 def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str, Any],
-                      several: bool) -> tuple[dict[str, Any], dict[str, str]]:
+                      several: bool, manifest: Manifest) -> tuple[dict[str, Any], dict[str, str]]:
     """One connector's source files into ``documents``; returns what the package templates embed."""
     files = scope["files"]
     cloudformation: dict[str, str] = {}
@@ -126,9 +151,17 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
     ui = parsed["definition"]["properties"]["connectorUiConfig"]
     unknown = arm.placeholders(ui) - arm.UI_RUNTIME
     if unknown:
-        raise SentinelPackError(Problem(
-            f"placeholder {{{{{sorted(unknown)[0]}}}}} in the connector UI is never filled in",
-            file=definition_file, hint="Sentinel fills only {{graphQueriesTableName}} in the connector UI"))
+        placeholder = f"{{{{{sorted(unknown)[0]}}}}}"
+        message = f"placeholder {placeholder} in the connector UI is never filled in"
+        hint = "Sentinel fills only {{graphQueriesTableName}} in the connector UI"
+        where = _path_of_text(manifest.data, placeholder)
+        if where is not None:  # written in the manifest: point at its line
+            raise SentinelPackError(manifest.doc.problem(where, message, hint=hint))
+        from sentinel_pack.errors import json_path
+
+        inside = _path_of_text(ui, placeholder) or ()
+        raise SentinelPackError(Problem(message, file=definition_file, hint=hint,
+                                        path=json_path(("properties", "connectorUiConfig", *inside))))
     packaged = {
         "connector_ui": ui,
         "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.install_time(scope["n"]),
@@ -140,6 +173,18 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
                                          f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
     }
     return packaged, cloudformation
+
+
+def _path_of_text(value: Any, text: str, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first string holding ``text``, or None."""
+    if isinstance(value, str):
+        return path if text in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _path_of_text(item, text, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | None = None) -> None:
@@ -171,24 +216,32 @@ def _released_zips(target_dir: Path) -> dict[str, bytes]:
     return {f"{PACKAGE}/{zip_file.name}": zip_file.read_bytes() for zip_file in sorted(package.glob("*.zip"))}
 
 
-def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
-          validate: bool = True) -> tuple[Rendered, list[Written]]:
-    """Render everything, validate it, check the released zip, then move the files into place."""
-    from sentinel_pack.zipper import zip_members
-
-    manifest = load_manifest(path)
+def prepare(manifest: Manifest, target_dir: Path, *, force: bool = False, validate: bool = True) -> Rendered:
+    """Render, keep an equal released zip's bytes (or refuse a different one), validate; writes nothing."""
     rendered = render_solution(manifest)
-    target_dir = out_dir if out_dir is not None else manifest.root
-    if validate:
-        check_rendered(rendered, str(target_dir), _released_zips(target_dir))
-    zip_target = target_dir / rendered.zip_name
+    zip_name = rendered.zip_name
     try:
-        guard_released_zip(zip_target, zip_members(rendered.files[rendered.zip_name]), force)
+        rendered.files[zip_name] = released_zip_bytes(target_dir / zip_name, rendered.files[zip_name], force)
     except SentinelPackError as error:  # name the bump diff --check-version will ask for
         from sentinel_pack.versioning import advice
 
         error.problems[0] = replace(error.problems[0], hint=advice(target_dir, rendered.files,
                                                                     rendered.context["solution"]["version"]))
         raise
-    written = write_outputs(target_dir, rendered.files)
+    if validate:
+        check_rendered(rendered, str(target_dir), _released_zips(target_dir))
+    return rendered
+
+
+def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
+          validate: bool = True) -> tuple[Rendered, list[Written]]:
+    """Render everything, validate it, check the released zip, then switch the files into place."""
+    from sentinel_pack.manifest import find_manifest
+
+    with terminate_as_exception():
+        target_dir = out_dir if out_dir is not None else find_manifest(path).parent
+        recover(target_dir)  # an earlier build killed mid-switch is finished first
+        manifest = load_manifest(path)
+        rendered = prepare(manifest, target_dir, force=force, validate=validate)
+        written = write_outputs(target_dir, rendered.files)
     return rendered, written

@@ -109,9 +109,13 @@ def parse(data: bytes | str, *, comments: bool = False) -> JsonDocument:
     if comments and "/" in text:
         text = _blank_comments(text)
     try:
-        value = json.loads(text, parse_constant=_reject_constant, strict=not comments)
+        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int, strict=not comments)
     except json.JSONDecodeError as exc:
         raise JsonSyntaxError(_describe(exc, text), exc.lineno, exc.colno) from None
+    except _LongNumberError as exc:
+        doc = JsonDocument(text, None)
+        raise JsonSyntaxError(f"a number of {len(exc.name):,} digits is longer than the {_MAX_DIGITS:,} Python reads",
+                              *doc._line_column(max(text.find(exc.name), 0))) from None
     except _ConstantError as exc:
         offset = text.find(exc.name)
         doc = JsonDocument(text, None)
@@ -136,6 +140,19 @@ class _ConstantError(ValueError):
 
 def _reject_constant(name: str) -> Any:
     raise _ConstantError(name)
+
+
+class _LongNumberError(_ConstantError):
+    pass
+
+
+_MAX_DIGITS = 4300  # sys.get_int_max_str_digits(): int() refuses longer numbers with a bare ValueError
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits) > _MAX_DIGITS:
+        raise _LongNumberError(digits)
+    return int(digits)
 
 
 def _decode(data: bytes) -> str:

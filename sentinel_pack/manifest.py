@@ -81,11 +81,10 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def schema_problems(doc: YamlDocument) -> list[Problem]:
-    from jsonschema import Draft202012Validator
-
     from sentinel_pack.resources import schema
+    from sentinel_pack.schemacheck import validator as schema_validator
 
-    validator = Draft202012Validator(schema(SCHEMA_NAME))
+    validator = schema_validator(schema(SCHEMA_NAME))  # ECMA '$' (no trailing newline) and real dates
     problems = []
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     for error in errors:
@@ -126,6 +125,9 @@ def _explain(doc: YamlDocument, error: Any) -> list[Problem]:
     if kind == "pattern":
         meaning = _PATTERN_MEANING.get(error.validator_value, f"text matching {error.validator_value}")
         return [doc.problem(path, f"{_describe(error.instance)} is not {meaning}")]
+    if kind == "format" and error.validator_value == "date":
+        return [doc.problem(path, f"{_describe(error.instance)} is not a day of the calendar",
+                            hint="check the month's length and the year (YYYY-MM-DD)")]
     if kind == "dependentRequired":
         needed, given = error.message.split("'")[1], error.message.split("'")[3]
         return [doc.problem((*path, given), f"'{given}' needs '{needed}' as well", hint=f"add '{needed}:' beside it")]
@@ -205,6 +207,10 @@ def reference_problems(manifest: Manifest) -> list[Problem]:
         if not target.is_relative_to(manifest.root):
             problems.append(doc.problem(path, f"'{relative}' leads outside the solution folder",
                                         hint="keep every file of the solution inside its folder"))
+        elif Path(relative).is_absolute() or ".." in relative.replace("\\", "/").split("/"):
+            # It names a file inside, but the output tree would carry the '..' (and write outside --out).
+            problems.append(doc.problem(path, f"'{relative}' goes through '..' or starts at the root",
+                                        hint="write the path relative to the solution folder, without '..'"))
         elif want_dir and not target.is_dir():
             problems.append(doc.problem(path, f"folder '{relative}' does not exist"))
         elif not want_dir and not target.is_file():
@@ -278,6 +284,11 @@ def _table_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[P
         return problems
     columns = table["columns"]
     problems.extend(_duplicate_columns(doc, columns, ("table", "columns")))
+    from sentinel_pack.columns import column_name_problem
+
+    for index, column in enumerate(columns):
+        if found := column_name_problem(column["name"]):
+            problems.append(doc.problem(("table", "columns", index, "name"), found[0], hint=found[1]))
     time_generated = [c for c in columns if c["name"] == "TimeGenerated"]
     if not time_generated or time_generated[0]["type"] != "datetime":
         problems.append(doc.problem(("table", "columns"), "the table needs a 'TimeGenerated' column of type datetime",

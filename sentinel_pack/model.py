@@ -147,7 +147,9 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
         if pipeline:
             aws["eks_audit_pipeline"] = {**_DEFAULTS["pipeline"], **pipeline}
             code_path = manifest.resolve_path(pipeline["lambda_code"])
-            aws["eks_audit_pipeline"]["lambda_code"] = code_path.read_text(encoding="utf-8")
+            from sentinel_pack.yamlsource import read_text  # size-capped; not UTF-8: a message with the line
+
+            aws["eks_audit_pipeline"]["lambda_code"] = read_text(code_path, pipeline["lambda_code"])
         else:
             aws["eks_audit_pipeline"] = None
 

@@ -3,12 +3,14 @@
 The manifest is edited as text at the positions the YAML loader recorded, so comments, key
 order and layout stay as the author wrote them (a YAML round trip would drop the comments).
 The edit is checked by loading the result and comparing it with the intended data; nothing is
-written until the new manifest loads and renders, and the manifest is replaced atomically.
+written until the new manifest loads, renders and validates, and then the manifest, the zip and the
+release notes are written as one transaction (see ``writer``).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
@@ -92,6 +94,12 @@ def plan(manifest: Manifest, part: str, message: str, on: str | None = None) -> 
     day = on or Date.today().isoformat()
     if not _DATE.match(day):
         raise _usage(f"{day!r} is not a date like 2026-03-12 (YYYY-MM-DD)")
+    try:
+        Date.fromisoformat(day)
+    except ValueError:
+        raise _usage(f"{day} is not a day of the calendar", hint="check the month's length and the year") from None
+    if day > "2107-12-31":
+        raise _usage(f"{day} is after 2107-12-31, the latest date a zip can record")
 
     doc, data = manifest.doc, manifest.data
     old_version = data["solution"]["version"]
@@ -161,33 +169,43 @@ def _cannot_edit(problem: Problem) -> SentinelPackError:
 
 def release(path: Path, part: str, message: str, on: str | None = None
             ) -> tuple[ReleasePlan, Rendered, list[Written]]:
-    """Edit the manifest, then rebuild; on any failure the old manifest stays in place."""
-    from sentinel_pack.build import build, render_solution
-    from sentinel_pack.manifest import load_manifest
-    from sentinel_pack.writer import guard_released_zip
-    from sentinel_pack.zipper import zip_members
+    """Edit the manifest and rebuild as one transaction: manifest, zip and notes switch together.
 
-    manifest = load_manifest(path)
-    release_plan = plan(manifest, part, message, on)
-    target = manifest.file
-    original = _read(target)
-    staged = _stage(target, release_plan.text)
-    try:
-        checked = load_manifest(staged)
-        if checked.data != release_plan.expected:
-            raise _cannot_edit(Problem("the edited manifest does not read back as intended", file=str(target)))
-        rendered = render_solution(checked)
-        guard_released_zip(manifest.root / rendered.zip_name, zip_members(rendered.files[rendered.zip_name]),
-                           force=False)
-        os.replace(staged, target)
-    finally:
-        staged.unlink(missing_ok=True)
-    try:
-        rendered, written = build(target)
-    except BaseException:
-        _write_back(target, original)
-        raise
+    The edited manifest is checked from a temporary copy beside the original (so its relative
+    paths resolve), rendered and validated; then the new manifest and every output are written
+    by one ``write_outputs``, which leaves the folder in the old or the new state whatever
+    interrupts it.
+    """
+    from sentinel_pack.build import prepare
+    from sentinel_pack.manifest import find_manifest, load_manifest
+    from sentinel_pack.writer import recover, terminate_as_exception, write_outputs
+
+    with terminate_as_exception():
+        file = find_manifest(path)
+        recover(file.parent)  # a release killed mid-switch is finished first
+        _remove_stale_copies(file)
+        manifest = load_manifest(path)
+        release_plan = plan(manifest, part, message, on)
+        target = manifest.file
+        staged = _stage(target, release_plan.text)
+        try:
+            checked = load_manifest(staged)
+            if checked.data != release_plan.expected:
+                raise _cannot_edit(Problem("the edited manifest does not read back as intended", file=str(target)))
+            rendered = prepare(checked, manifest.root)
+        finally:
+            staged.unlink(missing_ok=True)
+        rendered.manifest = dataclasses.replace(checked, file=target)  # the report names the real manifest
+        outputs = {**rendered.files, target.name: release_plan.text.encode("utf-8")}
+        written = write_outputs(manifest.root, outputs)
     return release_plan, rendered, written
+
+
+def _remove_stale_copies(target: Path) -> None:
+    """Temporary manifests of a release that was killed (SIGKILL) before it could remove them."""
+    for stale in target.parent.glob(f".{target.name}.*.release"):
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink(missing_ok=True)
 
 
 def _stage(target: Path, text: str) -> Path:
@@ -200,8 +218,3 @@ def _stage(target: Path, text: str) -> Path:
     except OSError as exc:
         raise IOFailure(Problem(f"cannot write beside the manifest: {exc.strerror}", file=str(target))) from None
     return Path(name)
-
-
-def _write_back(target: Path, text: str) -> None:
-    staged = _stage(target, text)
-    os.replace(staged, target)

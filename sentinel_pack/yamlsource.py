@@ -3,10 +3,15 @@
 Manifest errors must name the line and column, so loading keeps a map from each
 value's path to its position. Dates stay strings (JSON Schema checks their format)
 and duplicate keys are an error rather than a silent last-one-wins.
+
+The input is untrusted: the file size, the nesting depth and what aliases expand to are
+bounded before anything walks the data ("billion laughs"), keys must be text, and bytes that
+are not UTF-8 or characters YAML forbids are reported with their line and column (exit 1).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +23,39 @@ from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
 PathKey = tuple[str | int, ...]
 
 
+#: Larger inputs are refused before parsing (a real manifest or rule is well under 1 MiB).
+MAX_BYTES = 16 * 1024 * 1024
+#: Deeper nesting is refused while composing (real manifests nest about 10 levels).
+MAX_DEPTH = 100
+#: Values a document may hold once its aliases are expanded.
+MAX_NODES = 200_000
+
+_STR = "tag:yaml.org,2002:str"
+_FLOAT = "tag:yaml.org,2002:float"
+_NOT_JSON_NUMBER = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_MERGE = "tag:yaml.org,2002:merge"
+_KEY_KINDS = {"tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
+              "tag:yaml.org,2002:bool": "true/false", "tag:yaml.org,2002:null": "an empty value"}
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without the implicit timestamp type: dates are kept as written."""
+    """SafeLoader without the implicit timestamp type: dates are kept as written.
+
+    Composing is recursive in PyYAML, so the depth is counted and capped here, before Python's
+    own recursion limit turns deep input into a RecursionError.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"the document nests deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -52,12 +88,74 @@ class YamlDocument:
                        path=json_path(path) if path else None, hint=hint)
 
 
+def _problem_at(node: yaml.Node, file: str, message: str, hint: str | None = None) -> Problem:
+    return Problem(message, file=file, line=node.start_mark.line + 1, column=node.start_mark.column + 1, hint=hint)
+
+
+def _check_expansion(root: yaml.Node, file: str) -> None:
+    """Count the values the document holds with every alias expanded, in linear time.
+
+    Aliases share one node, so the count is memoized per node; a node met again on the current
+    path is a recursive alias. Both the size and the expanded depth are capped, so nothing later
+    (the walk below, jsonschema, json.dumps) can be sent into an exponential or endless loop.
+    """
+    memo: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth)
+    active: set[int] = set()
+
+    def measure(node: yaml.Node, depth: int) -> tuple[int, int]:
+        key = id(node)
+        if key in memo:
+            if depth + memo[key][1] - 1 > MAX_DEPTH:  # a shared subtree, met again deeper down
+                raise SentinelPackError(_problem_at(node, file, f"with its aliases expanded, the document nests "
+                                                    f"deeper than {MAX_DEPTH} levels",
+                                                    "write the values out without aliases"))
+            return memo[key]
+        if key in active:
+            raise SentinelPackError(_problem_at(node, file, "an alias refers to the collection it is part of "
+                                                "(a recursive structure)", "replace the alias by the values"))
+        if depth > MAX_DEPTH:
+            raise SentinelPackError(_problem_at(node, file, f"with its aliases expanded, the document nests deeper "
+                                                f"than {MAX_DEPTH} levels", "write the values out without aliases"))
+        active.add(key)
+        values, deepest = 1, 0
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        for child in children:
+            count, child_depth = measure(child, depth + 1)
+            values += count
+            deepest = max(deepest, child_depth)
+            if values > MAX_NODES:
+                raise SentinelPackError(_problem_at(
+                    node, file, f"with its aliases expanded, the document holds more than {MAX_NODES:,} values",
+                    "write the values out without aliases (a YAML alias bomb is refused)"))
+        active.discard(key)
+        memo[key] = (values, deepest + 1)
+        return memo[key]
+
+    measure(root, 1)
+
+
 def _walk(node: yaml.Node, path: PathKey, positions: dict, problems: list[Problem], file: str):
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(_problem_at(key_node, file, "a key must be text, not a list or a mapping",
+                                            "write the key as plain text"))
+                continue
+            if key_node.tag == _MERGE:
+                _walk(value_node, path, positions, problems, file)  # '<<: *defaults' merges into this mapping
+                continue
             key = key_node.value
+            if key_node.tag != _STR:
+                kind = _KEY_KINDS.get(key_node.tag, f"a {key_node.tag.rsplit(':', 1)[-1]} value")
+                problems.append(_problem_at(key_node, file, f"the key {key!r} reads as {kind}, not as text",
+                                            f"quote it: '{key}':" if key else "give the key a name"))
+                continue
             if key in seen:
                 first = seen[key].start_mark.line + 1
                 problems.append(Problem(
@@ -70,28 +168,64 @@ def _walk(node: yaml.Node, path: PathKey, positions: dict, problems: list[Proble
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), positions, problems, file)
+    elif node.tag == _FLOAT and _NOT_JSON_NUMBER.fullmatch(node.value):
+        problems.append(_problem_at(node, file, f"{node.value} is not a number JSON can hold",
+                                    f"quote it ('{node.value}') or write a number"))
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def read_text(path: Path, name: str, limit: int | None = None) -> str:
+    """A UTF-8 text file, size-capped; bytes that are not UTF-8 are bad input with a line (exit 1)."""
+    limit = MAX_BYTES if limit is None else limit
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise IOFailure(Problem("file not found", file=name)) from None
+    except IsADirectoryError:
+        raise IOFailure(Problem("this is a folder, not a file", file=name)) from None
+    except OSError as exc:
+        raise IOFailure(Problem(f"cannot read file: {exc.strerror or exc}", file=name)) from None
+    if len(data) > limit:
+        raise SentinelPackError(Problem(f"the file is larger than {limit:,} bytes", file=name,
+                                        hint="a solution's YAML files are small: is this the right file?"))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = data[:exc.start].decode("utf-8")
+        line, column = _line_column(good, len(good))
+        raise SentinelPackError(Problem(f"byte 0x{data[exc.start]:02x} is not UTF-8 text", file=name, line=line,
+                                        column=column, hint="save the file as UTF-8")) from None
 
 
 def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     name = display_name or str(path)
+    text = read_text(path, name)
+    loader = None
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise IOFailure(Problem("file not found", file=name)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IOFailure(Problem(f"cannot read file: {exc}", file=name)) from None
-    loader = _Loader(text)
-    try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             raise SentinelPackError(Problem("the file is empty", file=name,
                                             hint="start from the example in the README"))
+        _check_expansion(node, name)
         problems: list[Problem] = []
         positions: dict[PathKey, tuple[int, int]] = {}
         _walk(node, (), positions, problems, name)
         if problems:
             raise SentinelPackError(problems)
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SentinelPackError(Problem(f"invalid YAML: the character {character} is not allowed in YAML",
+                                        file=name, line=line, column=column,
+                                        hint="remove it (control characters such as NUL cannot appear in YAML; "
+                                             "write them as \\x.. escapes in a double-quoted string)")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise SentinelPackError(Problem(
@@ -102,6 +236,9 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
             hint="check indentation and quoting around this position")) from None
     except yaml.YAMLError as exc:
         raise SentinelPackError(Problem(f"invalid YAML: {exc}", file=name)) from None
+    except (RecursionError, MemoryError):
+        raise SentinelPackError(Problem("the file is too deeply nested or too large to read", file=name)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(data=data, file=name, positions=positions)

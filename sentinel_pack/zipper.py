@@ -6,13 +6,14 @@ import io
 import time
 import zipfile
 
-#: The earliest timestamp a zip entry can hold.
-_ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z
+#: The earliest and the latest timestamp a zip entry can hold (MS-DOS date and time).
+ZIP_EARLIEST = 315532800  # 1980-01-01T00:00:00Z
+ZIP_LATEST = 4354819198  # 2107-12-31T23:59:58Z
 
 
 def deterministic_zip(files: dict[str, bytes], timestamp: int) -> bytes:
     """The same ``files`` and ``timestamp`` always give the same bytes."""
-    date_time = time.gmtime(max(timestamp, _ZIP_EPOCH))[:6]
+    date_time = time.gmtime(min(max(timestamp, ZIP_EARLIEST), ZIP_LATEST))[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):

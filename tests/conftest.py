@@ -23,6 +23,17 @@ SOLUTION_VERSION = _solution_version()
 CURRENT_ZIP = f"Package/{SOLUTION_VERSION}.zip"
 
 
+def _release_date() -> str:
+    import yaml
+
+    notes = yaml.safe_load((SOLUTION / "solution.yaml").read_text(encoding="utf-8"))["release_notes"]
+    return str(next(entry["date"] for entry in notes if str(entry["version"]) == SOLUTION_VERSION))
+
+
+#: The release date of SOLUTION_VERSION, as written in the manifest.
+SOLUTION_RELEASE_DATE = _release_date()
+
+
 def bumped(part: str, version: str = SOLUTION_VERSION) -> str:
     """The version ``sentinel-pack release PART`` makes of ``version``."""
     major, minor, patch = map(int, version.split("."))

@@ -363,4 +363,4 @@ def test_a_broken_json_artefact_is_named(eks_300: Path, tmp_path: Path) -> None:
     (new / TABLE).write_text("{not json", encoding="utf-8")
     result = CliRunner().invoke(app, ["diff", str(eks_300), str(new)])
     assert result.exit_code == 1
-    assert f"{new}: {TABLE}: not valid JSON" in result.output
+    assert f"{new}: {TABLE}:1:2: not valid JSON" in result.output

@@ -61,8 +61,8 @@ def bomb(path: Path) -> Path:
 
 
 def ratio_bomb(path: Path) -> Path:
-    """Under the total limit, but 2 MiB inflated from a few KiB."""
-    return _zip(path, [("mainTemplate.json", bytes(2 * 1024 * 1024))])
+    """Under the total limit, but 20 MiB inflated from a few KiB."""
+    return _zip(path, [("mainTemplate.json", bytes(20 * 1024 * 1024))])
 
 
 def many_entries(path: Path) -> Path:

@@ -7,7 +7,6 @@ Tables and columns of the queries are checked by validate rule SP802 (validate/r
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 from sentinel_pack.content.attack import tactics_of
@@ -35,9 +34,28 @@ ENTITY_IDENTIFIERS = {
     "DNS": {"DomainName"},
     "Process": {"ProcessId", "CommandLine", "ElevationToken", "CreationTimeUtc"},
 }
-_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
-_SHORT_DURATION = re.compile(r"^(\d+)([mhd])$")
-_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?\Z")
+_SHORT_DURATION = re.compile(r"^(\d+)([mhd])\Z")
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?\Z")
+
+
+#: The YAML type each field must have ("list" fields may also be left empty).
+FIELD_TYPES = {"id": "str", "name": "str", "description": "str", "severity": "str", "requiredDataConnectors": "list",
+               "queryFrequency": "scalar", "queryPeriod": "scalar", "triggerOperator": "str", "triggerThreshold": "int",
+               "tactics": "list", "relevantTechniques": "list", "query": "str", "entityMappings": "list",
+               "version": "scalar", "kind": "str"}
+_TYPE_NAMES = {"str": "text", "list": "a list", "int": "a whole number", "scalar": "a single value"}
+
+
+def _has_type(value: object, kind: str) -> bool:
+    if kind == "list":
+        return value is None or isinstance(value, list)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "scalar":
+        return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    return isinstance(value, str)
 
 
 def duration_minutes(value: object) -> int | None:
@@ -58,20 +76,24 @@ def check_rule(doc: YamlDocument, hunting: bool = False) -> list[Problem]:
         return [doc.problem((), "a rule must be a mapping")]
     problems = [doc.problem((), f"missing required field '{f}'") for f in (HUNTING_FIELDS if hunting else RULE_FIELDS)
                 if f not in data]
-    if "id" in data:
-        try:
-            uuid.UUID(str(data["id"]))
-        except ValueError:
-            problems.append(doc.problem(("id",), f"id {data['id']!r} is not a GUID", "generate one with uuidgen"))
+    wrong = [doc.problem((key,), f"{key} must be {_TYPE_NAMES[kind]}, not {type(data[key]).__name__}")
+             for key, kind in FIELD_TYPES.items()
+             if key in data and not _has_type(data[key], kind)]
+    if wrong:  # the checks below (and the package) read these fields as their type
+        return problems + wrong
+    if "id" in data and not (isinstance(data["id"], str) and _GUID.fullmatch(data["id"])):
+        # uuid.UUID() also takes 'urn:uuid:...', braces and no hyphens; Sentinel's templates do not.
+        problems.append(doc.problem(("id",), f"id {data['id']!r} is not a GUID (8-4-4-4-12 hexadecimal digits)",
+                                    "generate one with uuidgen"))
     for i, tactic in enumerate(data.get("tactics") or []):
-        if tactic not in TACTICS:
+        if not isinstance(tactic, str) or tactic not in TACTICS:
             problems.append(doc.problem(("tactics", i), f"unknown tactic {tactic!r}"))
     for i, technique in enumerate(data.get("relevantTechniques") or []):
         if not _TECHNIQUE.match(str(technique)):
             problems.append(doc.problem(("relevantTechniques", i), f"technique {technique!r} is not like T1098"))
     if data.get("relevantTechniques") and not data.get("tactics"):
         problems.append(doc.problem(("tactics",), "techniques are listed but no tactic"))
-    listed = set(data.get("tactics") or []) & TACTICS  # misspelt tactics are reported above
+    listed = {t for t in data.get("tactics") or [] if isinstance(t, str)} & TACTICS  # misspelt: reported above
     for i, technique in enumerate(data.get("relevantTechniques") or []):
         known = tactics_of(str(technique)) if listed else None
         if known and not listed & set(known[1]):
@@ -81,21 +103,23 @@ def check_rule(doc: YamlDocument, hunting: bool = False) -> list[Problem]:
                                         "add one of them to tactics, or check the technique id"))
     for i, mapping in enumerate(data.get("entityMappings") or []):
         kind = mapping.get("entityType") if isinstance(mapping, dict) else None
-        if kind not in ENTITY_IDENTIFIERS:
+        if not isinstance(kind, str) or kind not in ENTITY_IDENTIFIERS:
             problems.append(doc.problem(("entityMappings", i), f"unknown entityType {kind!r}"))
             continue
-        for j, field in enumerate(mapping.get("fieldMappings") or []):
-            if not isinstance(field, dict) or field.get("identifier") not in ENTITY_IDENTIFIERS[kind]:
+        fields = mapping.get("fieldMappings")
+        for j, field in enumerate(fields if isinstance(fields, list) else [fields]):
+            identifier = field.get("identifier") if isinstance(field, dict) else None
+            if not isinstance(identifier, str) or identifier not in ENTITY_IDENTIFIERS[kind]:
                 ident = field.get("identifier") if isinstance(field, dict) else field
                 problems.append(doc.problem(("entityMappings", i, "fieldMappings", j),
                                             f"{ident!r} is not an identifier of {kind}"))
     if hunting:
         return problems
-    if data.get("severity") not in SEVERITIES:
+    if not isinstance(data.get("severity"), str) or data["severity"] not in SEVERITIES:
         problems.append(doc.problem(("severity",), f"severity must be one of {sorted(SEVERITIES)}"))
     if "kind" in data and data["kind"] != "Scheduled":
         problems.append(doc.problem(("kind",), "kind must be Scheduled"))
-    if data.get("triggerOperator") not in TRIGGER_OPERATORS:
+    if not isinstance(data.get("triggerOperator"), str) or data["triggerOperator"] not in TRIGGER_OPERATORS:
         allowed = sorted(TRIGGER_OPERATORS)
         problems.append(doc.problem(("triggerOperator",), f"triggerOperator must be one of {allowed}"))
     freq, period = (duration_minutes(data.get(k)) for k in ("queryFrequency", "queryPeriod"))

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sentinel_pack.errors import Problem, SentinelPackError
+from sentinel_pack.diff.inputs import first_too_deep, load_json
 
 PathKey = tuple[str | int, ...]
 SEPARATOR = " > "
@@ -62,11 +62,7 @@ def artefacts_of(files: dict[str, bytes], side_label: str) -> dict[str, Artefact
             text = data.decode("utf-8", "replace")
             out[rel] = Artefact(rel, "text", text.splitlines())
             continue
-        try:
-            doc = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SentinelPackError(Problem(f"not valid JSON: {exc}", file=f"{side_label}: {rel}",
-                                            hint="diff compares built artefacts; rebuild this side")) from None
+        doc = load_json(data, f"{side_label}: {rel}")
         for name, part in _split(rel, doc):
             out[name] = _normalise(name, part)
     return out
@@ -134,7 +130,9 @@ def _embedded_json(value: Any) -> Any:
         return None
     try:
         parsed = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, a number too long for int, nested too deep
+        return None
+    if first_too_deep(parsed) is not None:
         return None
     return parsed if isinstance(parsed, dict) else None
 

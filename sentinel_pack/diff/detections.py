@@ -33,7 +33,9 @@ def detections_of(files: dict[str, bytes]) -> list[Detection]:
         return []
     try:
         main = json.loads(files[rel].decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # reported by artefacts_of
+        return []
+    if not isinstance(main, dict):
         return []
     variables = main.get("variables") if isinstance(main.get("variables"), dict) else {}
     found = []
@@ -41,8 +43,10 @@ def detections_of(files: dict[str, bytes]) -> list[Detection]:
         properties = resource.get("properties") if isinstance(resource, dict) else None
         if not isinstance(properties, dict) or properties.get("contentKind") not in KINDS:
             continue
-        inner = (properties.get("mainTemplate") or {}).get("resources") or [{}]
-        query = (inner[0].get("properties") or {}).get("query", "") if isinstance(inner[0], dict) else ""
+        template = properties.get("mainTemplate")
+        inner = (template.get("resources") if isinstance(template, dict) else None) or [{}]
+        first = inner[0] if isinstance(inner, list) and isinstance(inner[0], dict) else {}
+        query = first.get("properties", {}).get("query", "") if isinstance(first.get("properties"), dict) else ""
         found.append(Detection(
             kind=properties["contentKind"],
             name=str(properties.get("displayName", "")),

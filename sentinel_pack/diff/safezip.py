@@ -28,8 +28,9 @@ class ZipLimits:
     max_total_bytes: int = 64 * 1024 * 1024
     #: Inflated/compressed size above which an entry counts as a bomb ...
     max_ratio: int = 100
-    #: ... once it is at least this large (small JSON files can compress very well).
-    ratio_floor_bytes: int = 1024 * 1024
+    #: ... once it is at least this large. Below it the size alone is harmless, and generated
+    #: JSON compresses very well (a 2 MB description repeated in mainTemplate reaches 200:1).
+    ratio_floor_bytes: int = 16 * 1024 * 1024
 
 
 class UnsafeZip(SentinelPackError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sentinel_pack.diff.inputs import read_capped
 from sentinel_pack.errors import IOFailure, Problem
 
 PACKAGE = "Package"
@@ -77,7 +78,7 @@ def read_built_folder(root: Path) -> dict[str, bytes]:
                 continue
             if item.suffix.lower() not in ARTEFACT_SUFFIXES or rel.as_posix() in _SOURCE_ONLY:
                 continue
-            files[rel.as_posix()] = item.read_bytes()
+            files[rel.as_posix()] = read_capped(item)
     except OSError as exc:
         raise IOFailure(Problem(f"cannot read: {exc.strerror}", file=str(exc.filename or root))) from None
     return files

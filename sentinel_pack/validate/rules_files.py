@@ -127,3 +127,12 @@ def unexpected_files(target: Target) -> Out:
         if (copy.kind, copy.key.lower()) not in packaged:
             yield copy.file, copy.path, f"the {copy.kind} '{copy.key}' is not in the package", \
                 "remove the file if it is obsolete, or rebuild the package so that it ships"
+
+
+@rule("SP008", ERROR, "The folder is not half-switched by an interrupted build")
+def interrupted_build(target: Target) -> Out:
+    from sentinel_pack.writer import JOURNAL, STAGING, pending_switch
+
+    if target.kind != ZIP and target.root is not None and pending_switch(target.root):
+        yield f"{STAGING}/{JOURNAL}", "", "a build was killed while switching files into place: old and new files " \
+            "may be mixed here", "run 'sentinel-pack build' (or 'release') again: it finishes the switch first"

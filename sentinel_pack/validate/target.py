@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sentinel_pack.diff.inputs import MAX_DEPTH, MAX_FILE_BYTES, first_too_deep
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
 
 #: What a Target is: a solution source (solution.yaml), a built folder, or a package zip.
@@ -84,6 +85,10 @@ class Target:
 
                 try:
                     self._docs[rel] = parse(data, comments=True)
+                    deep = first_too_deep(self._docs[rel].data)  # the rules walk documents recursively
+                    if deep is not None:
+                        line, column = self._docs[rel].locate(deep)
+                        self._docs[rel] = Unreadable("json", f"nested deeper than {MAX_DEPTH} levels", line, column)
                 except JsonSyntaxError as error:
                     kind = "utf-8" if "UTF-8" in error.message else "json"
                     self._docs[rel] = Unreadable(kind, error.message, error.line, error.column)
@@ -269,7 +274,15 @@ def _read_tree(root: Path) -> tuple[dict[str, bytes], dict[str, Unreadable]]:
         if any(part.startswith(".") for part in parts) or not path.is_file():
             continue
         rel = path.relative_to(root).as_posix()
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            errors[rel] = Unreadable("io", "a link to a file outside the folder: not read")
+            continue
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:  # refused before reading: a 200 MB mainTemplate took minutes
+                errors[rel] = Unreadable("io", f"the file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a "
+                                               "solution file may hold: not read")
+                continue
             files[rel] = path.read_bytes()
         except OSError as error:
             errors[rel] = Unreadable("io", f"cannot read the file: {error.strerror or error}")
@@ -350,6 +363,9 @@ def load_target(path: Path) -> Target:
         rendered = render_solution(load_manifest(path))
     except SentinelPackError as error:
         return Target(files=on_disk, manifest_problems=error.problems, kind=SOURCE, **base)
-    stale = sorted(rel for rel, content in rendered.files.items() if rel in on_disk and on_disk[rel] != content)
+    from sentinel_pack.writer import same_content  # a released zip keeps its bytes when its content is equal
+
+    stale = sorted(rel for rel, content in rendered.files.items()
+                   if rel in on_disk and not same_content(rel, on_disk[rel], content))
     files = {**on_disk, **rendered.files}
     return Target(files=files, stale=stale, kind=SOURCE, generated=frozenset(rendered.files), **base)

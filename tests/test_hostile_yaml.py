@@ -1,0 +1,112 @@
+"""Hostile and broken YAML: a message with file, line and column (exit 1), never an internal error.
+
+Each case was an internal error, an endless run or an exit 2 before (issue 16, defects 2, 7, 10).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sentinel_pack.cli import app
+from sentinel_pack.errors import SentinelPackError
+from sentinel_pack.yamlsource import load_yaml
+
+LAUGHS = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+    for prev, name in zip(["", *"abcdefgh"], "abcdefghi", strict=True))
+
+CASES = {
+    # name: (bytes, message, line, column)
+    "billion-laughs": (LAUGHS.encode(), "with its aliases expanded, the document holds more than 200,000 values", 6, 4),
+    "recursive-alias": (b"a: &x [1, *x]\n", "an alias refers to the collection it is part of", 1, 4),
+    "deep-flow": (b"a: " + b"[" * 3000 + b"]" * 3000 + b"\n", "nests deeper than 100 levels", 1, 103),
+    "deep-block": ("".join(f"{'  ' * i}k{i}:\n" for i in range(2000)).encode() + b"  " * 2000 + b"x: 1\n",
+                   "nests deeper than 100 levels", 100, 199),
+    "deep-aliases": ("".join(f"a{i}: &a{i} [*a{i - 1}]\n" if i else "a0: &a0 [x]\n" for i in range(300)).encode(),
+                     "with its aliases expanded, the document nests deeper than 100 levels", 98, 6),
+    "complex-key": (b"? [a, b]\n: 1\n", "a key must be text, not a list or a mapping", 1, 3),
+    "integer-key": (b"name: x\n1: 2\n", "the key '1' reads as a number, not as text", 2, 1),
+    "null-key": (b"name: x\n~: 2\n", "the key '~' reads as an empty value, not as text", 2, 1),
+    "bool-key": (b"name: x\ntrue: 2\n", "the key 'true' reads as true/false, not as text", 2, 1),
+    "nul-byte": (b"a: 1\nb: \"x\x00y\"\n", "the character U+0000 is not allowed in YAML", 2, 6),
+    "not-utf8": (b"a: 1\nb: caf\xe9\n", "byte 0xe9 is not UTF-8 text", 2, 7),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_loader_reports_file_line_and_column(name: str, tmp_path: Path) -> None:
+    content, message, line, column = CASES[name]
+    file = tmp_path / "x.yaml"
+    file.write_bytes(content)
+    started = time.monotonic()
+    with pytest.raises(SentinelPackError) as caught:
+        load_yaml(file, "x.yaml")
+    assert time.monotonic() - started < 5
+    problem = caught.value.problems[0]
+    assert caught.value.exit_code == 1
+    assert message in problem.message
+    assert (problem.file, problem.line, problem.column) == ("x.yaml", line, column)
+
+
+def test_merge_keys_and_small_aliases_still_load(tmp_path: Path) -> None:
+    file = tmp_path / "x.yaml"
+    file.write_text("base: &b {a: 1, b: 2}\nother:\n  <<: *b\n  c: 3\nlist: [*b, *b]\n")
+    doc = load_yaml(file)
+    assert doc.data["other"] == {"a": 1, "b": 2, "c": 3}
+    assert doc.data["list"] == [{"a": 1, "b": 2}] * 2
+    assert doc.position(("other", "c")) == (4, 6)
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sentinel_pack import yamlsource
+
+    monkeypatch.setattr(yamlsource, "MAX_BYTES", 1024)
+    file = tmp_path / "x.yaml"
+    file.write_text("a: " + "x" * 2000 + "\n")
+    with pytest.raises(SentinelPackError, match="larger than"):
+        load_yaml(file)
+
+
+@pytest.mark.parametrize("name", ["billion-laughs", "not-utf8", "integer-key", "nul-byte"])
+def test_manifest_and_rule_file_through_the_cli(name: str, solution_copy: Path, tmp_path: Path) -> None:
+    """The same input as solution.yaml and as a listed analytic rule: exit 1 and file:line."""
+    content, message, line, column = CASES[name]
+    manifest = solution_copy / "solution.yaml"
+    original = manifest.read_bytes()
+    manifest.write_bytes(content)
+    result = CliRunner().invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert f"solution.yaml:{line}:{column}: " in output and message in output
+
+    manifest.write_bytes(original)
+    rule = next((solution_copy / "Analytic Rules").glob("*.yaml"))
+    rule.write_bytes(content)
+    result = CliRunner().invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert f"{rule.name}:{line}:{column}: " in output and message in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_lambda_code_that_is_not_utf8_is_a_message(solution_copy: Path, tmp_path: Path) -> None:
+    code = solution_copy / "aws" / "eks_log_transform.py"
+    code.write_bytes(b"import json\n# caf\xe9\n")
+    result = CliRunner().invoke(app, ["build", str(solution_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "aws/eks_log_transform.py:2:6: byte 0xe9 is not UTF-8 text" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", "+.INF"])
+def test_nan_and_infinity_are_refused_with_their_line(value: str, tmp_path: Path) -> None:
+    file = tmp_path / "x.yaml"
+    file.write_text(f"a: 1\nb: {{c: {value}}}\nd: '.nan'\n")
+    with pytest.raises(SentinelPackError) as caught:
+        load_yaml(file, "x.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.line, problem.column) == (2, 8)
+    assert f"{value} is not a number JSON can hold" in problem.message
