@@ -490,13 +490,31 @@ def pre_commit(
 
 
 def main() -> None:
+    # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1; a shell expects 130.
     try:
-        app(prog_name="sentinel-pack")
+        code = app(prog_name="sentinel-pack", standalone_mode=False)
     except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # a bug, not bad input: say so without a wall of traceback
-        if os.environ.get("SENTINEL_PACK_DEBUG"):
+        _interrupted()
+    except Exception as exc:
+        if _is(exc, "Abort"):  # click's wrapper of KeyboardInterrupt (typer may vendor click)
+            _interrupted()
+        if _is(exc, "ClickException"):  # usage errors: click's own message and exit code 2
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if os.environ.get("SENTINEL_PACK_DEBUG"):  # a bug, not bad input: no wall of traceback
             raise
         print(f"sentinel-pack: internal error: {type(exc).__name__}: {exc}\n"
               "Set SENTINEL_PACK_DEBUG=1 to see the traceback, and please report it.", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+    if code == 130:  # newer typer returns click's Abort (Ctrl-C) as the shell's code itself
+        _interrupted()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is(exc: BaseException, name: str) -> bool:
+    return any(cls.__name__ == name for cls in type(exc).__mro__)
+
+
+def _interrupted() -> None:
+    print("interrupted", file=sys.stderr)
+    sys.exit(130)

@@ -329,3 +329,27 @@ def test_a_broken_analytic_rule_gives_one_finding_per_problem(solution_copy: Pat
     # with the specific rule not selected, the manifest rule still reports them
     alone = json.loads(invoke("validate", str(solution_copy), "--format", "json", "--select", "SP101").output)
     assert len([f for f in alone if "EKSAccessEntryModified.yaml" in f["file"]]) == 3
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["validate", "SOLUTION"], 130),  # Ctrl-C: the shell's convention, not click's "Aborted!" and 1
+    (["validate", "--no-such-option"], 2),
+    (["--version"], 0),
+])
+def test_main_exit_codes(argv: list[str], code: int, monkeypatch: pytest.MonkeyPatch,
+                         capfd: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from sentinel_pack import cli
+    from sentinel_pack.validate import runner
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run", interrupted)
+    monkeypatch.setattr(sys, "argv", ["sentinel-pack", *[str(SOLUTION) if a == "SOLUTION" else a for a in argv]])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == code
+    if code == 130:
+        assert "interrupted" in capfd.readouterr().err
