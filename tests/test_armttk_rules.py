@@ -311,6 +311,13 @@ def test_the_parser_never_crashes(body: str) -> None:
         assert 1 <= result.column <= len(body) + 2
 
 
+@pytest.mark.parametrize("text", ["[0[0]", "[f()[1]", "[parameters('x').b[0]"])
+def test_an_index_that_takes_the_closing_bracket_is_an_unclosed_expression(text: str) -> None:
+    result = parse_string(text)
+    assert isinstance(result, ExprError) and result.column == len(text)
+    assert "expected ']'" in str(result)
+
+
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
     result = parse_string("[" + "f(" * 5000 + ")" * 5000 + "]")
     assert isinstance(result, ExprError) and "nested too deeply" in result.message

@@ -223,6 +223,8 @@ def _parse_cached(text: str) -> Node | ExprError:
     try:
         node = parser.expression()
         if parser.peek() != "]" or parser.i != len(text) - 1:
+            if parser.i >= len(text):  # '[0[0]': the closing bracket was taken by an index
+                return parser.error("expected ']' to end the expression", at=len(text) - 1)
             rest = parser.text[parser.i:]
             return parser.error(f"unexpected {rest[:20]!r} after the expression")
     except ExprError as error:
