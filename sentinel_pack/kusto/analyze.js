@@ -24,11 +24,17 @@ function spAnalyze(key, query) {
   var globals = spGlobals[key];
   var code = K.KustoCode.ParseAndAnalyze(query, globals);
   var out = { diagnostics: [], functions: [], operators: [], tables: [], columns: null };
+  var syntax = {};
+  var s = K.KustoCode.Parse(query, globals).GetDiagnostics();
+  for (var k = 0; k < s.Count; k++) {
+    var y = s.getItem(k);
+    syntax[y.Code + "@" + y.Start] = true;
+  }
   var d = code.GetDiagnostics();
   for (var i = 0; i < d.Count; i++) {
     var x = d.getItem(i);
     out.diagnostics.push({ code: x.Code, start: x.Start, length: x.Length, message: x.Message,
-                           severity: x.Severity });
+                           severity: x.Severity, syntax: syntax[x.Code + "@" + x.Start] === true });
   }
   code.Syntax.WalkElements(function (e) {
     if (e.Kind === SK.FunctionCallExpression) {

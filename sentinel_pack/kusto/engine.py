@@ -33,6 +33,7 @@ class Diagnostic:
     length: int
     message: str
     severity: str  # Error, Warning, Suggestion
+    syntax: bool  # found by the parser (the query does not parse), not by the semantic analysis
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Engine:
             raw: dict[str, Any] = json.loads(self._ctx.call("spAnalyze", key, query, timeout_sec=TIMEOUT))
         columns = raw["columns"]
         return Analysis(
-            tuple(Diagnostic(d["code"], d["start"], d["length"], d["message"], d["severity"])
+            tuple(Diagnostic(d["code"], d["start"], d["length"], d["message"], d["severity"], d["syntax"])
                   for d in raw["diagnostics"]),
             tuple(Call(f["name"], f["start"], f["builtin"]) for f in raw["functions"]),
             tuple((o["kind"], o["start"]) for o in raw["operators"]),

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 TABLES_DIR = Path(__file__).resolve().parent.parent / "schemas" / "tables"
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 #: Column types as Log Analytics, DCR stream declarations and Kusto write them -> Kusto's name.
 _TYPES = {"string": "string", "int": "int", "long": "long", "real": "real", "double": "real",
           "bool": "bool", "boolean": "bool", "datetime": "datetime", "date": "datetime",
@@ -32,8 +30,8 @@ def kusto_type(name: object) -> str:
 
 
 def quote(name: str) -> str:
-    """A name as Kusto accepts it in a schema or a query: ``Name`` or ``['odd name']``."""
-    return name if _PLAIN.match(name) else "['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    """A column name as a schema declares it: always ``['name']``, so keywords (``date``, ``type``) stay names."""
+    return "['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
 
 @dataclass(frozen=True)
