@@ -131,6 +131,12 @@ def _detections(target: Target) -> Iterator[tuple[str, str, str]]:
 
 @rule("SP802", ERROR, "Detection queries use only tables and columns that exist")
 def detection_tables_and_columns(target: Target) -> Out:
+    """Unknown columns, by the Kusto parser (unknown tables: SP812); token by token where it cannot run."""
+    from sentinel_pack.validate.rules_kql import kusto_available, unknown_names
+
+    if kusto_available():
+        yield from unknown_names(target, "detection")
+        return
     tables = dict(builtin_tables())
     for _rel, table in target.resources("/tables"):  # every connector's own table
         columns = (table.get("properties") or {}).get("schema", {}).get("columns") or []

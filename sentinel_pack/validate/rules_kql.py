@@ -27,7 +27,7 @@ class Checked:
     error: str = ""
 
 
-_last: tuple[Target, list[Checked]] | None = None
+_recent: list[tuple[Target, list[Checked]]] = []  # a few targets: the connector views of one check
 
 
 def prepare(rule_ids: list[str]) -> None:
@@ -46,10 +46,10 @@ def kusto_available() -> bool:
 
 
 def checked(target: Target) -> list[Checked]:
-    """Every query of the target analysed once, shared by the SP81x rules."""
-    global _last
-    if _last is not None and _last[0] is target:
-        return _last[1]
+    """Every query of the target analysed once, shared by the rules that report on them."""
+    for known, results in _recent:
+        if known is target:
+            return results
     from sentinel_pack.kusto import engine, transform
 
     kusto = engine.get()
@@ -65,22 +65,22 @@ def checked(target: Target) -> list[Checked]:
                 results.append(Checked(query, kusto.analyze(query.text, db)))
             except Exception as exc:  # a query Kusto cannot finish (timeout): a finding, not a crash
                 results.append(Checked(query, None, f"{type(exc).__name__}: {exc}"))
-    _last = (target, results)
+    _recent[:] = [*_recent[-7:], (target, results)]
     return results
 
 
-def where(query: Query, offset: int) -> tuple[str, str]:
-    """(file, path) of a position in a query, in the file the author edits.
+def at(query: Query, offset: int, message: str, fix: str) -> tuple[str, str, str, str]:
+    """A finding at a position in a query, located in the file the author edits.
 
     A rule or parser YAML gets the line itself (``rule.yaml:31``); a JSON value keeps its path,
-    with the line inside a multi-line query.
+    and the message says which line of a multi-line query it is.
     """
     line_in_query = query.text.count("\n", 0, max(offset, 0))
     if query.line is not None:
-        return f"{query.file}:{query.line + line_in_query}", query.path
+        return f"{query.file}:{query.line + line_in_query}", query.path, message, fix
     if "\n" in query.text.strip():
-        return query.file, f"{query.path} (line {line_in_query + 1} of the query)"
-    return query.file, query.path
+        message += f" (line {line_in_query + 1} of the query)"
+    return query.file, query.path, message, fix
 
 
 def _errors(item: Checked, *, syntax: bool) -> Iterator:
@@ -96,8 +96,7 @@ def _name(item: Checked, diagnostic) -> str:
 
 
 def _what(query: Query) -> str:
-    return {"connector": "connector query", "detection": "query", "parser": "parser",
-            "transform": "transformation"}[query.kind]
+    return {"connector": "query", "detection": "query", "parser": "parser", "transform": "transformation"}[query.kind]
 
 
 @rule("SP810", ERROR, "Every query parses (Kusto syntax)")
@@ -105,56 +104,65 @@ def syntax(target: Target) -> Out:
     for item in checked(target):
         if item.error == "placeholder":
             names = ", ".join(f"{{{{{n}}}}}" for n in unresolved(item.query.text))
-            yield (*where(item.query, 0), f"the {_what(item.query)} contains {names}, which CCF does not fill in "
+            yield at(item.query, 0, f"the {_what(item.query)} contains {names}, which CCF does not fill in "
                    "(only {{graphQueriesTableName}}, from connectorUiConfig.graphQueriesTableName)",
                    "write the table name, or set graphQueriesTableName and use {{graphQueriesTableName}}")
         elif item.error:
-            yield (*where(item.query, 0), f"the Kusto parser could not analyse the {_what(item.query)}: "
+            yield at(item.query, 0, f"the Kusto parser could not analyse the {_what(item.query)}: "
                    f"{item.error}", "simplify the query; report it if it is valid KQL")
         for diagnostic in _errors(item, syntax=True):
-            yield (*where(item.query, diagnostic.start),
+            yield at(item.query, diagnostic.start,
                    f"KQL syntax error ({diagnostic.code}): {diagnostic.message}",
                    "fix the query so it parses; Sentinel rejects it as written")
             break  # the first syntax error explains the ones after it
 
 
-@rule("SP811", ERROR, "Queries use only columns, variables and functions that exist")
-def unknown_names(target: Target) -> Out:
-    workspace_db = None
+def unknown_names(target: Target, kind: str) -> Out:
+    """Names Kusto cannot resolve (KS142) in the queries of one kind, as "X does not have 'Name'".
+
+    SP407 (connector queries), SP802 (detections), SP404 (transformations) and SP811 (parsers)
+    report them for their own queries, so an id keeps meaning the same problem in the same place.
+    """
     for item in checked(target):
-        if any(True for _ in _errors(item, syntax=True)):
-            continue  # SP810 reports it; names after a syntax error are guesses
+        if item.query.kind != kind or _has_syntax_error(item):
+            continue  # SP810 reports syntax errors; names after one are guesses
         for diagnostic in _errors(item, syntax=False):
             name = _name(item, diagnostic)
-            if diagnostic.code == "KS204" and item.query.kind == "transform":
-                yield (*where(item.query, diagnostic.start),
-                       f"the transformation reads '{name}': a transformation reads only its input stream, "
-                       "as 'source'", "start the transformation with 'source'")
-                continue
-            if diagnostic.code not in ("KS142", "KS211"):
-                continue
-            columns, scope = _scope(item, target, workspace_db)
-            if diagnostic.code == "KS211":
-                message = f"the {_what(item.query)} calls '{name}', which is not a Kusto function or one the " \
-                          "solution defines"
-                fix = "check the function's name; a parser must be in Parsers/ to be known"
-            else:
-                message = f"the {_what(item.query)} uses '{name}', which {scope} does not have" if scope else \
-                    f"the {_what(item.query)} uses '{name}', which is not a column, variable or function it can see"
-                close = difflib.get_close_matches(name, columns, n=1)
-                fix = f"did you mean '{close[0]}'?" if close else "define it with extend, or use a column of the table"
-            yield (*where(item.query, diagnostic.start), message, fix)
+            if diagnostic.code == "KS204" and kind == "transform":
+                yield at(item.query, diagnostic.start,
+                       f"the transform reads '{name}': a transformation reads only its input stream, as 'source'",
+                       "start the transformation with 'source'")
+            elif diagnostic.code == "KS142":
+                yield at(item.query, diagnostic.start, *_unknown_name(item, target, name))
 
 
-def _scope(item: Checked, target: Target, _db) -> tuple[list[str], str]:
-    """The columns in play and how to name them: one table (or the transform's input stream)."""
+def _unknown_name(item: Checked, target: Target, name: str) -> tuple[str, str]:
     query = item.query
     if query.kind == "transform":
-        return sorted(query.source), f"input stream {query.stream}"
+        return f"the transform reads '{name}', which stream {query.stream} does not declare", \
+            _closest(name, query.source, "declare the column in the stream or fix its name in the transform")
     tables = item.analysis.tables
+    what = "parser" if query.kind == "parser" else "query"
     if len(tables) == 1:
-        return sorted(workspace(target).tables.get(tables[0], {})), f"table {tables[0]}"
-    return [], ""
+        columns = workspace(target).tables.get(tables[0], {})
+        return f"the {what} uses '{name}', which table {tables[0]} does not have", \
+            _closest(name, columns, "define it with extend, or use a column of the table")
+    return f"the {what} uses '{name}', which is not a column, variable or function it can see", \
+        "define it with extend or let, or use a column of the tables it reads"
+
+
+def _closest(name: str, candidates, otherwise: str) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
+
+
+def _has_syntax_error(item: Checked) -> bool:
+    return any(True for _ in _errors(item, syntax=True))
+
+
+@rule("SP811", ERROR, "Parsers use only columns, variables and functions that exist")
+def parser_names(target: Target) -> Out:
+    yield from unknown_names(target, "parser")
 
 
 @rule("SP812", WARNING, "Queries read tables the solution defines or sentinel-pack knows")
@@ -163,7 +171,7 @@ def unknown_tables(target: Target) -> Out:
     for item in checked(target):
         query = item.query
         if query.kind == "transform" and query.table_columns is None:
-            yield (*where(query, 0), f"the transformation writes to table {query.table}, which is neither the "
+            yield at(query, 0, f"the transformation writes to table {query.table}, which is neither the "
                    "solution's nor a built-in table sentinel-pack knows, so its output is not checked",
                    "define the table (a table resource under Data Connectors/), or add its schema to "
                    "sentinel_pack/schemas/tables/<name>.json")
@@ -178,7 +186,7 @@ def unknown_tables(target: Target) -> Out:
             name = _name(item, diagnostic)
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            yield (*where(item.query, diagnostic.start),
+            yield at(item.query, diagnostic.start,
                    f"the {_what(item.query)} reads '{name}', which is neither a table or parser of the solution "
                    "nor a built-in table sentinel-pack knows, so its columns are not checked",
                    hint + "if it is another solution's or a built-in table, add its schema (a table resource under "
@@ -188,13 +196,19 @@ def unknown_tables(target: Target) -> Out:
 @rule("SP813", ERROR, "Queries are well typed (Kusto semantic errors)")
 def semantic_errors(target: Target) -> Out:
     for item in checked(target):
-        if any(True for _ in _errors(item, syntax=True)):
+        if _has_syntax_error(item):
             continue
         for diagnostic in _errors(item, syntax=False):
-            if diagnostic.code in ("KS142", "KS211", "KS204"):
-                continue  # SP811, SP812
-            yield (*where(item.query, diagnostic.start),
-                   f"Kusto {diagnostic.code} at '{_name(item, diagnostic)[:60]}': {diagnostic.message}",
+            if diagnostic.code in ("KS142", "KS204"):
+                continue  # unknown names and tables: SP404/SP407/SP802/SP811, SP812
+            name = _name(item, diagnostic)
+            if diagnostic.code == "KS211":
+                yield at(item.query, diagnostic.start,
+                       f"the {_what(item.query)} calls '{name}', which is neither a Kusto function nor a parser "
+                       "of the solution", "check the name; a parser is known when it is in Parsers/")
+                continue
+            yield at(item.query, diagnostic.start,
+                   f"Kusto {diagnostic.code} at '{name[:60]}': {diagnostic.message}",
                    "fix the expression; Sentinel rejects the query as written")
 
 
@@ -206,7 +220,7 @@ def transform_subset(target: Target) -> Out:
         if item.query.kind != "transform" or item.analysis is None:
             continue
         for offset, message, fix in unsupported(item.analysis):
-            yield (*where(item.query, offset), message, fix)
+            yield at(item.query, offset, message, fix)
 
 
 @rule("SP815", ERROR, "A transformation's output fits the destination table")
@@ -217,16 +231,16 @@ def transform_output(target: Target) -> Out:
         query = item.query
         if query.kind != "transform" or item.analysis is None or item.analysis.columns is None:
             continue
-        if any(True for _ in _errors(item, syntax=True)) or query.table_columns is None:
+        if _has_syntax_error(item) or query.table_columns is None:
             continue  # a table sentinel-pack does not know is SP401's business
         for name, kind in item.analysis.columns:
             if kind == "unknown":
                 continue  # SP811 reports the name it could not resolve
             if name not in query.table_columns:
-                yield (*where(query, 0), f"the transformation outputs '{name}', which table {query.table} does not "
+                yield at(query, 0, f"the transformation outputs '{name}', which table {query.table} does not "
                        "have: its values are dropped", f"add '{name}' to the table, or project it away")
             elif kusto_type(query.table_columns[name]) != kusto_type(kind):
-                yield (*where(query, 0), f"the transformation outputs '{name}' as {kind}, but table {query.table} "
+                yield at(query, 0, f"the transformation outputs '{name}' as {kind}, but table {query.table} "
                        f"declares it {query.table_columns[name]}: the DCR is rejected",
                        f"convert it in the transformation (to{query.table_columns[name]}(...)), or change the "
                        "column's type")
