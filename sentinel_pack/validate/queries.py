@@ -65,8 +65,11 @@ def queries(target: Target) -> Iterator[Query]:
     yield from _connector_queries(target)
     yield from _detection_queries(target)
     for rel, line, data in _parsers(target):
-        if isinstance(data.get("FunctionQuery"), str):
-            yield Query(rel, "FunctionQuery", data["FunctionQuery"], "parser", line)
+        function = _parser_function(data)
+        if function is not None:
+            # the body sees its parameters; declared on the same line so line numbers stay the file's
+            params = f"declare query_parameters{function.parameters}; " if function.parameters != "()" else ""
+            yield Query(rel, "FunctionQuery", params + data["FunctionQuery"], "parser", line)
     yield from _transforms(target)
 
 
