@@ -10,6 +10,7 @@ the token-level checks (SP404, SP407, SP802) run instead.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,14 +29,26 @@ class Checked:
 
 
 _recent: list[tuple[Target, list[Checked]]] = []  # a few targets: the connector views of one check
+_pending: list[tuple[Target, threading.Thread]] = []  # analyses running in the background
+_lock = threading.Lock()
 
 
-def prepare(rule_ids: list[str]) -> None:
-    """Start loading the Kusto engine when a rule that needs it will run (before the slow work)."""
-    if any(r.startswith(("SP81", "SP404", "SP407", "SP802")) for r in rule_ids):
-        from sentinel_pack.kusto import engine
+def prepare(rule_ids: list[str], target: Target | None = None) -> None:
+    """Start the Kusto work when a rule that needs it will run, so it overlaps the slow rules.
 
-        engine.start()
+    Without a target: load the engine. With one: analyse its queries on a background thread,
+    which the first rule that needs them then joins (cfn-lint runs meanwhile).
+    """
+    if not any(r.startswith(("SP81", "SP404", "SP407", "SP802")) for r in rule_ids):
+        return
+    from sentinel_pack.kusto import engine
+
+    engine.start()
+    if target is not None and not any(known is target for known, _ in _recent):
+        thread = threading.Thread(target=checked, args=(target,), name="kusto-queries", daemon=True)
+        with _lock:
+            _pending.append((target, thread))
+        thread.start()
 
 
 def kusto_available() -> bool:
@@ -47,9 +60,15 @@ def kusto_available() -> bool:
 
 def checked(target: Target) -> list[Checked]:
     """Every query of the target analysed once, shared by the rules that report on them."""
-    for known, results in _recent:
-        if known is target:
-            return results
+    with _lock:
+        running = next((t for known, t in _pending if known is target and t is not threading.current_thread()),
+                       None)
+    if running is not None:
+        running.join()
+    with _lock:
+        for known, results in _recent:
+            if known is target:
+                return results
     from sentinel_pack.kusto import engine, transform
 
     kusto = engine.get()
@@ -65,7 +84,9 @@ def checked(target: Target) -> list[Checked]:
                 results.append(Checked(query, kusto.analyze(query.text, db)))
             except Exception as exc:  # a query Kusto cannot finish (timeout): a finding, not a crash
                 results.append(Checked(query, None, f"{type(exc).__name__}: {exc}"))
-    _recent[:] = [*_recent[-7:], (target, results)]
+    with _lock:
+        _recent[:] = [*_recent[-7:], (target, results)]
+        _pending[:] = [(known, t) for known, t in _pending if known is not target]
     return results
 
 

@@ -177,7 +177,7 @@ def _value(data, parts):
 def check(target: Target, rule_ids: list[str]) -> list[Finding]:
     from sentinel_pack.validate.rules_kql import prepare
 
-    prepare(rule_ids)
+    prepare(rule_ids, target)  # the queries are analysed in the background while the other rules run
     findings: list[Finding] = []
     views = target.connector_views()
     placer = _Placer(target)
