@@ -43,7 +43,7 @@ def workspace(target: Target) -> Database:
     for name, columns in solution_tables(target).items():
         tables[name] = {**columns, **{k: v for k, v in STANDARD_COLUMNS.items() if k not in columns}}
     functions = {}
-    for _rel, _line, data in _parsers(target):
+    for _rel, _line, data in [*_parsers(target), *_package_parsers(target)]:
         function = _parser_function(data)
         if function is not None:
             for name in {function.name, str(data.get("FunctionName") or function.name)}:
@@ -53,16 +53,21 @@ def workspace(target: Target) -> Database:
 
 def solution_tables(target: Target) -> dict[str, dict[str, str]]:
     tables = {}
-    for _rel, table in target.resources("/tables"):
-        schema = (table.get("properties") or {}).get("schema") or {}
-        name = schema.get("name") or table.get("name")
-        if isinstance(name, str) and name:
-            tables[name.rsplit("/", 1)[-1]] = columns_of(schema.get("columns"))
+    for _rel, _path, table in _resources(target, "/tables"):
+        properties = table.get("properties")
+        # the official packager writes a file of several tables as one resource of arrays (Bitwarden)
+        for item in properties if isinstance(properties, list) else [properties]:
+            schema = (item or {}).get("schema") or {} if isinstance(item, dict) else {}
+            name = schema.get("name") or table.get("name")
+            if isinstance(name, str) and name:
+                tables[name.rsplit("/", 1)[-1].removesuffix("')]")] = columns_of(schema.get("columns"))
     return tables
 
 
 def queries(target: Target) -> Iterator[Query]:
     yield from _connector_queries(target)
+    if package_only(target):
+        yield from _package_content(target)
     yield from _detection_queries(target)
     for rel, line, data in _parsers(target):
         function = _parser_function(data)
@@ -73,17 +78,96 @@ def queries(target: Target) -> Iterator[Query]:
     yield from _transforms(target)
 
 
+def package_only(target: Target) -> bool:
+    """A package zip (or a folder holding only ``Package/``): its queries are in mainTemplate.json."""
+    return bool(target.files) and all(rel.lower().startswith("package/") for rel in target.files)
+
+
+def _resources(target: Target, type_suffix: str) -> list[tuple[str, str, dict]]:
+    """(file, JSON path prefix, resource): the connector files', or the package template's."""
+    if not package_only(target):
+        return [(rel, "", item) for rel, item in target.resources(type_suffix)]
+    from sentinel_pack.validate.target import template_resources
+
+    rel, main = target.package("mainTemplate.json")
+    found, seen = [], []
+    for path, item in template_resources(main):
+        kind = item.get("type")
+        kind = kind[0] if isinstance(kind, list) and kind else kind  # the packager's array-valued resource
+        if str(kind or "").lower().endswith(type_suffix.lower()) and item not in seen:
+            seen.append(item)  # the package repeats a connector definition outside its content template
+            found.append((rel, f"{path}.", item))
+    return found
+
+
+def _package_content(target: Target) -> Iterator[Query]:
+    """Analytic rules (alert rule templates) and hunting queries (saved searches) of a package."""
+    for rel, prefix, item in [*_resources(target, "AlertRuleTemplates"), *_resources(target, "/alertRules"),
+                              *_resources(target, "savedSearches")]:
+        properties = item.get("properties") or {}
+        if isinstance(properties.get("query"), str) and not properties.get("functionAlias"):
+            yield Query(rel, f"{prefix}properties.query", _unescape(properties["query"]), "detection")
+    for rel, prefix, data in _package_parsers(target, with_path=True):
+        function = _parser_function(data)
+        if function is not None:
+            params = f"declare query_parameters{function.parameters}; " if function.parameters != "()" else ""
+            yield Query(rel, f"{prefix}properties.query", params + data["FunctionQuery"], "parser")
+
+
+def _package_parsers(target: Target, with_path: bool = False) -> list:
+    """Parsers of a package (saved searches with a functionAlias), in the shape of a parser YAML."""
+    if not package_only(target):
+        return []
+    found = []
+    for rel, prefix, item in _resources(target, "savedSearches"):
+        properties = item.get("properties") or {}
+        if not (properties.get("functionAlias") and isinstance(properties.get("query"), str)):
+            continue
+        params = [dict(zip(("Name", "Type"), p.split("=", 1)[0].split(":", 1), strict=False),
+                       **({"Default": p.split("=", 1)[1]} if "=" in p else {}))
+                  for p in _split_parameters(str(properties.get("functionParameters") or ""))]
+        data = {"FunctionAlias": properties["functionAlias"], "FunctionQuery": _unescape(properties["query"]),
+                "FunctionParams": [p for p in params if "Type" in p]}
+        found.append((rel, prefix, data) if with_path else (rel, None, data))
+    return found
+
+
+def _split_parameters(text: str) -> list[str]:
+    """``a:string='x,y', b:int=1`` -> its parameters (commas inside quotes or brackets kept)."""
+    parts, depth, quote, current = [], 0, "", ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    return [p for p in [*parts, current.strip()] if p]
+
+
+def _unescape(text: str) -> str:
+    """A package string ARM-escaped as ``[[...`` is the literal ``[...``."""
+    return text[1:] if text.startswith("[[") else text
+
+
 def unresolved(text: str) -> list[str]:
     return _PLACEHOLDER.findall(text)
 
 
 def _connector_queries(target: Target) -> Iterator[Query]:
-    for rel, definition in target.resources("dataConnectorDefinitions"):
+    for rel, prefix, definition in _resources(target, "dataConnectorDefinitions"):
         ui = (definition.get("properties") or {}).get("connectorUiConfig") or {}
         if not isinstance(ui, dict):
             continue
         table = ui.get("graphQueriesTableName")
-        base = "properties.connectorUiConfig"
+        base = f"{prefix}properties.connectorUiConfig"
         found: list[tuple[str, object]] = []
         for i, item in enumerate(_list(ui.get("graphQueries"))):
             found.append((f"{base}.graphQueries[{i}].baseQuery", item.get("baseQuery")))
@@ -99,7 +183,7 @@ def _connector_queries(target: Target) -> Iterator[Query]:
             if isinstance(text, str) and text.strip():
                 if isinstance(table, str) and table:
                     text = re.sub(r"\{\{\s*graphQueriesTableName\s*\}\}", table, text)
-                yield Query(rel, path, text, "connector")
+                yield Query(rel, path, _unescape(text), "connector")
 
 
 def _detection_queries(target: Target) -> Iterator[Query]:
@@ -143,7 +227,7 @@ def _default(value: object, kind: str) -> str:
 
 def _transforms(target: Target) -> Iterator[Query]:
     tables = {**{k: v for k, v in builtin_tables().items()}, **solution_tables(target)}
-    for rel, dcr in target.resources("dataCollectionRules"):
+    for rel, prefix, dcr in _resources(target, "dataCollectionRules"):
         properties = dcr.get("properties") or {}
         declared = properties.get("streamDeclarations") or {}
         for i, flow in enumerate(_list(properties.get("dataFlows"))):
@@ -160,7 +244,8 @@ def _transforms(target: Target) -> Iterator[Query]:
                 continue  # SP402 reports a stream nobody declares
             output = str(flow.get("outputStream") or stream)
             table = output.split("-", 1)[1] if output.startswith(("Custom-", "Microsoft-")) else output
-            yield Query(rel, f"properties.dataFlows[{i}].transformKql", kql, "transform", stream=stream,
+            yield Query(rel, f"{prefix}properties.dataFlows[{i}].transformKql", _unescape(kql), "transform",
+                        stream=stream,
                         source=source, table=table, table_columns=tables.get(table))
 
 
