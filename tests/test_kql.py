@@ -302,3 +302,21 @@ def test_the_released_eks_zip_has_every_query_checked(eks: Target) -> None:
     assert _findings(target) == []
     kinds = sorted(item.query.kind for item in checked(target) if item.analysis is not None)
     assert kinds == ["connector"] * 5 + ["detection"] * 10 + ["transform"]
+
+
+def test_the_vendored_built_in_tables_are_well_formed_and_usable() -> None:
+    from sentinel_pack.kusto.schema import TABLES_DIR, builtin_tables
+
+    provenance = (REPO / "sentinel_pack/schemas/vendor/PROVENANCE.md").read_text(encoding="utf-8")
+    for path in sorted(TABLES_DIR.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        names = [c["name"] for c in doc["columns"]]
+        assert doc["name"] == path.stem and doc["source"] and len(names) == len(set(names))
+        assert f"`{path.name}`" in provenance and "TimeGenerated" in names
+    tables = builtin_tables()
+    assert {"AWSCloudTrail", "AWSVPCFlow", "AWSS3ServerAccess", "Syslog", "CommonSecurityLog"} <= tables.keys()
+    analysis = engine.get().analyze(
+        "CommonSecurityLog | where DeviceVendor == 'x' | summarize Sent = sum(SentBytes) by SourceIP "
+        "| join kind=inner (Syslog | project SourceIP = HostIP, Facility) on SourceIP", Database(dict(tables)))
+    assert analysis.diagnostics == ()
+    assert dict(analysis.columns)["Sent"] == "long"

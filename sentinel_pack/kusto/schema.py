@@ -17,7 +17,8 @@ TABLES_DIR = Path(__file__).resolve().parent.parent / "schemas" / "tables"
 _TYPES = {"string": "string", "int": "int", "long": "long", "real": "real", "double": "real",
           "bool": "bool", "boolean": "bool", "datetime": "datetime", "date": "datetime",
           "dynamic": "dynamic", "guid": "guid", "uniqueid": "guid", "timespan": "timespan",
-          "time": "timespan", "decimal": "decimal", "int32": "int", "int64": "long"}
+          "time": "timespan", "decimal": "decimal", "int32": "int", "int64": "long",
+          "bigint": "long", "float": "real"}
 
 
 def kusto_type(name: object) -> str:

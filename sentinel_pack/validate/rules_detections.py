@@ -1,5 +1,8 @@
 """SP802: detection queries read tables and columns that exist.
 
+With the Kusto parser (the normal case) SP802 reports its unknown-column findings on detections
+(``rules_kql.unknown_names``); what follows is the token-level fallback for platforms without it.
+
 A rule that names a missing column fails only when Sentinel first runs it, usually in the
 customer's workspace. Known tables: the solution's own table (from its table file or resource)
 and the built-in tables vendored in ``schemas/tables/`` (see PROVENANCE.md there).
