@@ -1,6 +1,6 @@
 """Refresh the vendored Kusto parser (maintainers only; needs npm and the npm registry).
 
-    python tools/refresh_kusto.py [VERSION]
+    python scripts/refresh_kusto.py [VERSION]
 
 Downloads ``@kusto/language-service-next@VERSION`` with ``npm pack``, checks the tarball
 against the integrity hash the registry publishes (``npm view ... dist.integrity``), and
