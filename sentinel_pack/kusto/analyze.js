@@ -25,7 +25,7 @@ function spAnalyze(key, query) {
   var code = K.KustoCode.ParseAndAnalyze(query, globals);
   var out = { diagnostics: [], functions: [], operators: [], tables: [], columns: null };
   var syntax = {};
-  var s = K.KustoCode.Parse(query, globals).GetDiagnostics();
+  var s = code.GetSyntaxDiagnostics();
   for (var k = 0; k < s.Count; k++) {
     var y = s.getItem(k);
     syntax[y.Code + "@" + y.Start] = true;

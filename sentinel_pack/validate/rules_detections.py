@@ -137,7 +137,7 @@ def detection_tables_and_columns(target: Target) -> Out:
     """Unknown columns, by the Kusto parser (unknown tables: SP812); token by token where it cannot run."""
     from sentinel_pack.validate.rules_kql import kusto_available, unknown_names
 
-    if kusto_available():
+    if kusto_available(target):
         yield from unknown_names(target, "detection")
         return
     tables = dict(builtin_tables())

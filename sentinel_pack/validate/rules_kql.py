@@ -51,8 +51,13 @@ def prepare(rule_ids: list[str], target: Target | None = None) -> None:
         thread.start()
 
 
-def kusto_available() -> bool:
-    """Whether the Kusto engine runs here (waits for it to load): the token-level rules ask first."""
+def kusto_available(target: Target | None = None) -> bool:
+    """Whether the Kusto engine runs here (waits for it to load): the token-level rules ask first.
+
+    A target without queries needs no engine, so it does not wait for one.
+    """
+    if target is not None and next(queries(target), None) is None:
+        return True
     from sentinel_pack.kusto import engine
 
     return engine.get() is not None
@@ -71,8 +76,8 @@ def checked(target: Target) -> list[Checked]:
                 return results
     from sentinel_pack.kusto import engine, transform
 
-    kusto = engine.get()
     results: list[Checked] = []
+    kusto = engine.get() if next(queries(target), None) is not None else None
     if kusto is not None:
         database = workspace(target)
         for query in queries(target):
@@ -278,6 +283,8 @@ def engine_available(target: Target) -> Out:
     global _unavailable_reported
     from sentinel_pack.kusto import engine
 
+    if next(queries(target), None) is None:
+        return  # nothing to check: no need to know
     if engine.get() is None and not _unavailable_reported:
         _unavailable_reported = True
         yield "", "", f"KQL is checked token by token only: the Kusto parser could not start " \
