@@ -320,3 +320,20 @@ def test_the_vendored_built_in_tables_are_well_formed_and_usable() -> None:
         "| join kind=inner (Syslog | project SourceIP = HostIP, Facility) on SourceIP", Database(dict(tables)))
     assert analysis.diagnostics == ()
     assert dict(analysis.columns)["Sent"] == "long"
+
+
+def test_in_a_source_folder_findings_point_at_the_manifest_line(solution_copy: Path) -> None:
+    from sentinel_pack.validate.runner import validate_paths
+
+    manifest = solution_copy / "solution.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    text = text.replace("| summarize count() by ClusterName", "| summarize count() by QueueName")
+    text = text.replace("iif(isnull(TimeGenerated), now(), TimeGenerated)", "coalesce(TimeGenerated, now())")
+    manifest.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    queue = next(i for i, line in enumerate(lines, 1) if "by QueueName" in line)
+    transform = next(i for i, line in enumerate(lines, 1) if "coalesce(" in line)
+    findings = validate_paths([solution_copy], select=["SP407", "SP814"])
+    assert [(f.rule, f.file.rsplit("/", 1)[-1], f.path) for f in findings] == [
+        ("SP407", f"solution.yaml:{queue}", "connector.sample_queries[2].query"),
+        ("SP814", f"solution.yaml:{transform}", "dcr.transform")]
