@@ -81,7 +81,8 @@ def test_a_wrong_operator_is_a_type_error_at_its_line(eks: Target) -> None:
     target = _edited(eks, RULE, 'Stage == "ResponseComplete"', 'Stage = "ResponseComplete"')
     assert _findings(target) == [
         ("SP813", "error", f"{RULE}:{line}", "query", "Kusto KS141 at 'Stage = \"ResponseComplete\"': "
-         "The expression must have the type bool.", "fix the expression; Sentinel rejects the query as written")]
+         "The expression must have the type bool.", "use == to compare; = only names a column (in extend, project, "
+         "summarize)")]
 
 
 def test_a_syntax_error_is_reported_once_without_follow_up_findings(eks: Target) -> None:

@@ -10,6 +10,7 @@ the token-level checks (SP404, SP407, SP802) run instead.
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -236,9 +237,11 @@ def semantic_errors(target: Target) -> Out:
                        f"the {_what(item.query)} calls '{name}', which is neither a Kusto function nor a parser "
                        "of the solution", "check the name; a parser is known when it is in Parsers/")
                 continue
+            assigns = diagnostic.code == "KS141" and re.search(r"(?<![=!<>~])=(?![=~])", name)
             yield at(item.query, diagnostic.start,
-                   f"Kusto {diagnostic.code} at '{name[:60]}': {diagnostic.message}",
-                   "fix the expression; Sentinel rejects the query as written")
+                     f"Kusto {diagnostic.code} at '{name[:60]}': {diagnostic.message}",
+                     "use == to compare; = only names a column (in extend, project, summarize)" if assigns
+                     else "fix the expression; Sentinel rejects the query as written")
 
 
 @rule("SP814", ERROR, "Transformations use only what ingestion-time KQL supports")
