@@ -35,6 +35,7 @@ class Query:
     source: dict[str, str] = field(default_factory=dict)
     table: str | None = None
     table_columns: dict[str, str] | None = None
+    defines: tuple[str, ...] = ()  # parser: the function names it declares for the other queries
 
 
 def workspace(target: Target) -> Database:
@@ -75,8 +76,52 @@ def queries(target: Target) -> Iterator[Query]:
         if function is not None:
             # the body sees its parameters; declared on the same line so line numbers stay the file's
             params = f"declare query_parameters{function.parameters}; " if function.parameters != "()" else ""
-            yield Query(rel, "FunctionQuery", params + data["FunctionQuery"], "parser", line)
+            names = tuple(sorted({function.name, str(data.get("FunctionName") or function.name)}))
+            yield Query(rel, "FunctionQuery", params + data["FunctionQuery"], "parser", line, defines=names)
     yield from _transforms(target)
+    yield from _workbook_queries(target)
+
+
+#: A workbook parameter reference, ``{TopUsersBy}`` or ``{TimeRange:start}``, filled in by the workbook.
+_WORKBOOK_PARAMETER = re.compile(r"\{[A-Za-z_][\w]*(:[\w]+)?\}")
+
+
+def _workbook_queries(target: Target) -> Iterator[Query]:
+    """Log Analytics queries of workbooks (``content.query`` with ``queryType`` 0).
+
+    A query that uses workbook parameters is left out: its text is only KQL once the workbook
+    has substituted them.
+    """
+    import json
+
+    sources: list[tuple[str, str, object]] = []
+    if package_only(target):
+        for rel, prefix, item in _resources(target, "workbooks"):
+            data = (item.get("properties") or {}).get("serializedData")
+            with contextlib.suppress(ValueError, TypeError):
+                sources.append((rel, f"{prefix}properties.serializedData: ", json.loads(data)))
+    else:
+        for rel in sorted(target.files):
+            if rel.lower().startswith("workbooks/") and rel.lower().endswith(".json"):
+                sources.append((rel, "", target.json(rel)))
+    for rel, prefix, workbook in sources:
+        for path, content in _workbook_contents(workbook, ""):
+            query = content.get("query")
+            if (content.get("queryType") in (0, "0") and isinstance(query, str) and query.strip()
+                    and not _WORKBOOK_PARAMETER.search(query)
+                    and "workspaces" in str(content.get("resourceType", "microsoft.operationalinsights/workspaces"))):
+                yield Query(rel, f"{prefix}{path}.query", query, "workbook")
+
+
+def _workbook_contents(node: object, path: str) -> Iterator[tuple[str, dict]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("content"), dict):
+            yield f"{path}.content".lstrip("."), node["content"]
+        for key, value in node.items():
+            yield from _workbook_contents(value, f"{path}.{key}" if path else key)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _workbook_contents(value, f"{path}[{index}]")
 
 
 def _in_manifest(target: Target, raw: str, query: Query) -> Query:
@@ -156,7 +201,8 @@ def _package_content(target: Target) -> Iterator[Query]:
         function = _parser_function(data)
         if function is not None:
             params = f"declare query_parameters{function.parameters}; " if function.parameters != "()" else ""
-            yield Query(rel, f"{prefix}properties.query", params + data["FunctionQuery"], "parser")
+            yield Query(rel, f"{prefix}properties.query", params + data["FunctionQuery"], "parser",
+                        defines=(function.name,))
 
 
 def _package_parsers(target: Target, with_path: bool = False) -> list:

@@ -13,7 +13,7 @@ import difflib
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
 from sentinel_pack.validate.queries import Query, queries, unresolved, workspace
@@ -27,6 +27,8 @@ class Checked:
     query: Query
     analysis: object  # sentinel_pack.kusto.engine.Analysis, or None when it could not run
     error: str = ""
+    #: a parser this query calls does not parse: its names and types are unknown, SP810 says why
+    blocked_by: str = ""
 
 
 _recent: list[tuple[Target, list[Checked]]] = []  # a few targets: the connector views of one check
@@ -90,10 +92,22 @@ def checked(target: Target) -> list[Checked]:
                 results.append(Checked(query, kusto.analyze(query.text, db)))
             except Exception as exc:  # a query Kusto cannot finish (timeout): a finding, not a crash
                 results.append(Checked(query, None, f"{type(exc).__name__}: {exc}"))
+    results = _blocked(results)
     with _lock:
         _recent[:] = [*_recent[-7:], (target, results)]
         _pending[:] = [(known, t) for known, t in _pending if known is not target]
     return results
+
+
+def _blocked(results: list[Checked]) -> list[Checked]:
+    """Mark the queries that call a parser which does not parse: their findings would be its echo."""
+    broken = {name for item in results if item.query.kind == "parser" and _has_syntax_error(item)
+              for name in item.query.defines}
+    if not broken:
+        return results
+    words = re.compile(r"\b(" + "|".join(map(re.escape, sorted(broken))) + r")\b")
+    return [replace(item, blocked_by=match.group(1)) if item.query.kind != "parser"
+            and (match := words.search(item.query.text)) else item for item in results]
 
 
 def at(query: Query, offset: int, message: str, fix: str) -> tuple[str, str, str, str]:
@@ -111,7 +125,7 @@ def at(query: Query, offset: int, message: str, fix: str) -> tuple[str, str, str
 
 
 def _errors(item: Checked, *, syntax: bool) -> Iterator:
-    if item.analysis is None:
+    if item.analysis is None or (item.blocked_by and not syntax):
         return
     for diagnostic in item.analysis.diagnostics:
         if diagnostic.severity == "Error" and diagnostic.syntax == syntax:
@@ -123,7 +137,8 @@ def _name(item: Checked, diagnostic) -> str:
 
 
 def _what(query: Query) -> str:
-    return {"connector": "query", "detection": "query", "parser": "parser", "transform": "transformation"}[query.kind]
+    return {"connector": "query", "detection": "query", "parser": "parser", "transform": "transformation",
+            "workbook": "workbook query"}[query.kind]
 
 
 @rule("SP810", ERROR, "Every query parses (Kusto syntax)")
@@ -172,7 +187,7 @@ def _unknown_name(item: Checked, target: Target, name: str) -> tuple[str, str]:
         return f"the transform reads '{name}', which stream {query.stream} does not declare", \
             _closest(name, query.source, "declare the column in the stream or fix its name in the transform")
     tables = item.analysis.tables
-    what = "parser" if query.kind == "parser" else "query"
+    what = _what(query)
     if len(tables) == 1:
         columns = workspace(target).tables.get(tables[0], {})
         return f"the {what} uses '{name}', which table {tables[0]} does not have", \
@@ -190,9 +205,10 @@ def _has_syntax_error(item: Checked) -> bool:
     return any(True for _ in _errors(item, syntax=True))
 
 
-@rule("SP811", ERROR, "Parsers use only columns, variables and functions that exist")
+@rule("SP811", ERROR, "Parsers and workbook queries use only columns, variables and functions that exist")
 def parser_names(target: Target) -> Out:
     yield from unknown_names(target, "parser")
+    yield from unknown_names(target, "workbook")
 
 
 @rule("SP812", WARNING, "Queries read tables the solution defines or sentinel-pack knows")
