@@ -84,7 +84,7 @@ def checked(target: Target) -> list[Checked]:
     if kusto is not None:
         database = workspace(target)
         for query in queries(target):
-            if unresolved(query.text):
+            if query.kind == "connector" and unresolved(query.text):
                 results.append(Checked(query, None, "placeholder"))
                 continue
             db = transform.database(query.source) if query.kind == "transform" else database
