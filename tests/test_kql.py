@@ -365,3 +365,24 @@ def test_workbook_queries_are_checked_unless_they_use_workbook_parameters(eks: T
         ("SP811", "Workbooks/EKS.json", "items[0].content.items[0].content.query",
          "the workbook query uses 'Verbb', which table AWSEKSLogs_CL does not have (line 2 of the query)",
          "did you mean 'Verb'?")]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["properties"]["connectorUiConfig"].update(graphQueries="x", sampleQueries=[1, None, {"query": 5}]),
+    lambda d: d["properties"]["connectorUiConfig"].update(connectivityCriteria=[{"value": "not a list"}], dataTypes={}),
+    lambda d: d["properties"].update(connectorUiConfig=[]),
+])
+def test_odd_connector_values_are_no_crash(eks: Target, edit) -> None:
+    findings = check(_json_edited(eks, DEF, edit), KQL_RULES)
+    assert not [f for f in findings if "crashed" in f.message]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["properties"]["dataFlows"][0].update(streams=[1, None]),
+    lambda d: d["properties"].update(streamDeclarations=[]),
+    lambda d: d["properties"]["dataFlows"][0].update(transformKql=["source"], streams="Custom-X"),
+    lambda d: d["properties"]["dataFlows"][0].update(transformKql="source | extend x = 'unterminated"),
+])
+def test_odd_dcr_values_are_no_crash(eks: Target, edit) -> None:
+    findings = check(_json_edited(eks, DCR, edit), KQL_RULES)
+    assert not [f for f in findings if "crashed" in f.message]

@@ -7,11 +7,13 @@ function spDeclare(key, spec) {
   var K = Kusto.Language, S = K.Symbols;
   spec = JSON.parse(spec);
   var members = [];
+  // A declaration Kusto cannot read is left out (the query that uses it then reports the name)
+  // rather than failing every query of the solution.
   spec.tables.forEach(function (t) {
-    members.push(S.TableSymbol.From(t.schema).WithName(t.name));
+    try { members.push(S.TableSymbol.From(t.schema).WithName(t.name)); } catch (e) { }
   });
   spec.functions.forEach(function (f) {
-    members.push(new S.FunctionSymbol.$ctor16(f.name, f.parameters, f.body, null));
+    try { members.push(new S.FunctionSymbol.$ctor16(f.name, f.parameters, f.body, null)); } catch (e) { }
   });
   // DatabaseSymbol.ctor is (name, members); $ctor2 would silently take the array as an alternate name.
   var db = new S.DatabaseSymbol.ctor(spec.database, members);
