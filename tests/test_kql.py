@@ -49,8 +49,13 @@ def _json_edited(target: Target, rel: str, edit) -> Target:
 
 
 def _findings(target: Target, rules=KQL_RULES):
-    return [(f.rule, f.severity, f.file.removeprefix(target.label + "/"), f.path, f.message, f.fix)
-            for f in check(target, rules)]
+    """(rule, severity, file[:line], path, message, fix); the line is shown for YAML files."""
+    out = []
+    for f in check(target, rules):
+        rel = f.file.removeprefix(target.label + "/")
+        where = f"{rel}:{f.line}" if f.line and not rel.lower().endswith(".json") else rel
+        out.append((f.rule, f.severity, where, f.path, f.message, f.fix))
+    return out
 
 
 def _line(target: Target, rel: str, text: str) -> int:
@@ -349,9 +354,12 @@ def test_in_a_source_folder_findings_point_at_the_manifest_line(solution_copy: P
     queue = next(i for i, line in enumerate(lines, 1) if "by QueueName" in line)
     transform = next(i for i, line in enumerate(lines, 1) if "coalesce(" in line)
     findings = validate_paths([solution_copy], select=["SP407", "SP814"])
-    assert [(f.rule, f.file.rsplit("/", 1)[-1], f.path) for f in findings] == [
-        ("SP407", f"solution.yaml:{queue}", "connector.sample_queries[2].query"),
-        ("SP814", f"solution.yaml:{transform}", "dcr.transform")]
+    # the value's first line (the block indicator), and the line inside the query in the message
+    assert [(f.rule, f.file.rsplit("/", 1)[-1], f.line, f.message.endswith("(line 2 of the query)"))
+            for f in findings] == [("SP407", "solution.yaml", queue - 2, True),
+                                   ("SP814", "solution.yaml", transform - 1, False)]
+    assert [r.file.rsplit("/", 1)[-1] for f in findings for r in f.related] == [
+        "AWSEKS_ConnectorDefinition.json", "AWSEKS_DCR.json"]
 
 
 def test_workbook_queries_are_checked_unless_they_use_workbook_parameters(eks: Target) -> None:

@@ -49,7 +49,8 @@ def test_an_unknown_table_is_a_warning_that_says_how_to_declare_it(solution_copy
     line = _edit(solution_copy, CLOUDTRAIL_RULE, "\n  AWSCloudTrail\n", "\n  AWSCloudTrails\n") + 1
     assert _sp802(solution_copy) == []  # its columns cannot be checked: no column finding either
     (finding,) = validate_paths([solution_copy], select=["SP812"])
-    assert (finding.severity, finding.file.rsplit("/", 1)[-1]) == ("warning", f"{CLOUDTRAIL_RULE.rsplit('/', 1)[-1]}:{line}")
+    assert (finding.severity, finding.file.rsplit("/", 1)[-1], finding.line) == (
+        "warning", CLOUDTRAIL_RULE.rsplit("/", 1)[-1], line)
     assert "reads 'AWSCloudTrails', which is neither a table or parser of the solution" in finding.message
     assert finding.fix.startswith("did you mean 'AWSCloudTrail'? if it is another solution's or a built-in table, "
                                   "add its schema")

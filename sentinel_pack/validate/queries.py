@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sentinel_pack.kusto.schema import Database, Function, builtin_tables, columns_of, kusto_type
 from sentinel_pack.validate.target import Target
@@ -124,50 +124,6 @@ def _workbook_contents(node: object, path: str) -> Iterator[tuple[str, dict]]:
             yield from _workbook_contents(value, f"{path}[{index}]")
 
 
-def _in_manifest(target: Target, raw: str, query: Query) -> Query:
-    """The query located where its author wrote it: the value of ``solution.yaml`` it was rendered from.
-
-    In a source folder the connector files are generated; the finding belongs on the manifest's
-    line (a literal block gives each line of the query its own line). The one place that maps
-    generated values back to the manifest (issue 11 generalises locations).
-    """
-    if "solution.yaml" not in target.files:
-        return query
-    found = _manifest_scalars(target.files["solution.yaml"]).get(raw)
-    if found is None:
-        return query
-    line, path = found
-    return replace(query, file="solution.yaml", path=path, line=line)
-
-
-_SCALARS: dict[bytes, dict[str, tuple[int, str]]] = {}
-
-
-def _manifest_scalars(data: bytes) -> dict[str, tuple[int, str]]:
-    """Each string value of the manifest -> (line of its first character, its key path)."""
-    if data not in _SCALARS:
-        import yaml
-
-        found: dict[str, tuple[int, str]] = {}
-
-        def walk(node, path: str) -> None:
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    walk(value, f"{path}.{key.value}" if path else str(key.value))
-            elif isinstance(node, yaml.SequenceNode):
-                for index, item in enumerate(node.value):
-                    walk(item, f"{path}[{index}]")
-            elif isinstance(node, yaml.ScalarNode) and node.value not in found:
-                block = node.style in ("|", ">")  # the text starts on the line after the indicator
-                found[node.value] = (node.start_mark.line + 1 + (1 if block else 0), path)
-
-        with contextlib.suppress(yaml.YAMLError, UnicodeDecodeError):  # SP101 reports a broken manifest
-            walk(yaml.compose(data.decode("utf-8-sig")), "")
-        _SCALARS.clear()
-        _SCALARS[data] = found
-    return _SCALARS[data]
-
-
 def package_only(target: Target) -> bool:
     """A package zip (or a folder holding only ``Package/``): its queries are in mainTemplate.json."""
     return bool(target.files) and all(rel.lower().startswith("package/") for rel in target.files)
@@ -272,10 +228,9 @@ def _connector_queries(target: Target) -> Iterator[Query]:
                 found.append((f"{base}.connectivityCriteria[{i}].value[{j}]", value))
         for path, text in found:
             if isinstance(text, str) and text.strip():
-                raw = text
                 if isinstance(table, str) and table:
                     text = re.sub(r"\{\{\s*graphQueriesTableName\s*\}\}", table, text)
-                yield _in_manifest(target, raw, Query(rel, path, _unescape(text), "connector"))
+                yield Query(rel, path, _unescape(text), "connector")
 
 
 def _detection_queries(target: Target) -> Iterator[Query]:
@@ -336,10 +291,9 @@ def _transforms(target: Target) -> Iterator[Query]:
                 continue  # SP402 reports a stream nobody declares
             output = str(flow.get("outputStream") or stream)
             table = output.split("-", 1)[1] if output.startswith(("Custom-", "Microsoft-")) else output
-            yield _in_manifest(target, kql, Query(
-                        rel, f"{prefix}properties.dataFlows[{i}].transformKql", _unescape(kql), "transform",
+            yield Query(rel, f"{prefix}properties.dataFlows[{i}].transformKql", _unescape(kql), "transform",
                         stream=stream,
-                        source=source, table=table, table_columns=tables.get(table)))
+                        source=source, table=table, table_columns=tables.get(table))
 
 
 def _yaml_files(target: Target, folders: tuple[str, ...]) -> Iterator[tuple[str, dict, str]]:
