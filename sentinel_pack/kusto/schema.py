@@ -46,6 +46,7 @@ class Function:
 class Database:
     tables: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> column -> Kusto type
     functions: dict[str, Function] = field(default_factory=dict)
+    _key: str | None = field(default=None, repr=False, compare=False)
 
     def with_table(self, name: str, columns: dict[str, str]) -> Database:
         return Database({**self.tables, name: columns}, dict(self.functions))
@@ -60,7 +61,10 @@ class Database:
         }
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(self.spec(), sort_keys=True).encode()).hexdigest()[:16]
+        """Identifies the declaration in the engine (computed once: a database is not changed after use)."""
+        if self._key is None:
+            self._key = hashlib.sha256(json.dumps(self.spec(), sort_keys=True).encode()).hexdigest()[:16]
+        return self._key
 
 
 def columns_of(declared: object) -> dict[str, str]:

@@ -39,19 +39,25 @@ _lock = threading.Lock()
 def prepare(rule_ids: list[str], target: Target | None = None) -> None:
     """Start the Kusto work when a rule that needs it will run, so it overlaps the slow rules.
 
-    Without a target: load the engine. With one: analyse its queries on a background thread,
-    which the first rule that needs them then joins (cfn-lint runs meanwhile).
+    Without a target: load the engine. With one: collect its queries here (the target is not
+    thread-safe) and analyse them on a background thread, which the first rule that needs them
+    then joins (cfn-lint runs meanwhile).
     """
     if not any(r.startswith(("SP81", "SP404", "SP407", "SP802")) for r in rule_ids):
         return
     from sentinel_pack.kusto import engine
 
     engine.start()
-    if target is not None and not any(known is target for known, _ in _recent):
-        thread = threading.Thread(target=checked, args=(target,), name="kusto-queries", daemon=True)
-        with _lock:
-            _pending.append((target, thread))
-        thread.start()
+    if target is None or any(known is target for known, _ in _recent):
+        return
+    found = list(queries(target))
+    if not found:
+        return
+    thread = threading.Thread(target=_store, args=(target, found, workspace(target)), name="kusto-queries",
+                              daemon=True)
+    with _lock:
+        _pending.append((target, thread))
+    thread.start()
 
 
 def kusto_available(target: Target | None = None) -> bool:
@@ -69,29 +75,32 @@ def kusto_available(target: Target | None = None) -> bool:
 def checked(target: Target) -> list[Checked]:
     """Every query of the target analysed once, shared by the rules that report on them."""
     with _lock:
-        running = next((t for known, t in _pending if known is target and t is not threading.current_thread()),
-                       None)
+        running = next((t for known, t in _pending if known is target), None)
     if running is not None:
         running.join()
     with _lock:
         for known, results in _recent:
             if known is target:
                 return results
+    found = list(queries(target))
+    return _store(target, found, workspace(target) if found else None)
+
+
+def _store(target: Target, found: list[Query], database) -> list[Checked]:
+    """Analyse the queries (no access to the target: this may run on a background thread)."""
     from sentinel_pack.kusto import engine, transform
 
     results: list[Checked] = []
-    kusto = engine.get() if next(queries(target), None) is not None else None
-    if kusto is not None:
-        database = workspace(target)
-        for query in queries(target):
-            if query.kind == "connector" and unresolved(query.text):
-                results.append(Checked(query, None, "placeholder"))
-                continue
-            db = transform.database(query.source) if query.kind == "transform" else database
-            try:
-                results.append(Checked(query, kusto.analyze(query.text, db)))
-            except Exception as exc:  # a query Kusto cannot finish (timeout): a finding, not a crash
-                results.append(Checked(query, None, f"{type(exc).__name__}: {exc}"))
+    kusto = engine.get() if found else None
+    for query in found if kusto is not None else []:
+        if query.kind == "connector" and unresolved(query.text):
+            results.append(Checked(query, None, "placeholder"))
+            continue
+        db = transform.database(query.source) if query.kind == "transform" else database
+        try:
+            results.append(Checked(query, kusto.analyze(query.text, db)))
+        except Exception as exc:  # a query Kusto cannot finish (timeout): a finding, not a crash
+            results.append(Checked(query, None, f"{type(exc).__name__}: {exc}"))
     results = _blocked(results)
     with _lock:
         _recent[:] = [*_recent[-7:], (target, results)]
