@@ -203,16 +203,12 @@ def test_parsers_are_checked_and_declared_with_their_parameters(eks: Target) -> 
 
 #: Every KQL finding on the six corpus solutions, each a real defect of the published sources.
 CORPUS_DEFECTS = {
-    # The stored table file is older than the DCR (corpus README: columns case/affectedObjects, no
-    # BigIDDSPMAssetStore_CL): the transformation outputs columns and a table it does not define.
+    # The stored table file is older than the DCR (corpus README: no BigIDDSPMAssetStore_CL; its
+    # columns case/affectedObjects where the stream sends dspmCase/expand, which SP403 reports).
     "BigID": [
         ("SP812", "Data Connectors/BigIDDSPMLogs_ccp/BigIDDSPMLogs_DCR.json", "properties.dataFlows[1].transformKql",
          "the transformation writes to table BigIDDSPMAssetStore_CL, which is neither the solution's nor a built-in "
          "table sentinel-pack knows, so its output is not checked"),
-        ("SP815", "Data Connectors/BigIDDSPMLogs_ccp/BigIDDSPMLogs_DCR.json", "properties.dataFlows[0].transformKql",
-         "the transformation outputs 'dspmCase', which table BigIDDSPMCatalog_CL does not have: its values are dropped"),
-        ("SP815", "Data Connectors/BigIDDSPMLogs_ccp/BigIDDSPMLogs_DCR.json", "properties.dataFlows[0].transformKql",
-         "the transformation outputs 'expand', which table BigIDDSPMCatalog_CL does not have: its values are dropped"),
     ],
     # The parser's dynamic() literals carry backslash-escaped quotes outside any string (a JSON
     # escaping leftover, corpus README): Kusto does not parse `dynamic({\"0\":\"Android\"})`.

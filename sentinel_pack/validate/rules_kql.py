@@ -283,16 +283,20 @@ def transform_subset(target: Target) -> Out:
 @rule("SP815", ERROR, "A transformation's output fits the destination table")
 def transform_output(target: Target) -> Out:
     from sentinel_pack.kusto.schema import kusto_type
+    from sentinel_pack.validate.kql import column_references
 
     for item in checked(target):
         query = item.query
         if query.kind != "transform" or item.analysis is None or item.analysis.columns is None:
             continue
         if _has_syntax_error(item) or query.table_columns is None:
-            continue  # a table sentinel-pack does not know is SP401's business
+            continue  # a table sentinel-pack does not know is SP812's
+        mentioned = column_references(query.text)
         for name, kind in item.analysis.columns:
             if kind == "unknown":
-                continue  # SP811 reports the name it could not resolve
+                continue  # SP404 reports the name it could not resolve
+            if name not in query.table_columns and name in query.source and name not in mentioned:
+                continue  # a stream column passed through unnamed: SP403 reports it as dropped
             if name not in query.table_columns:
                 yield at(query, 0, f"the transformation outputs '{name}', which table {query.table} does not "
                        "have: its values are dropped", f"add '{name}' to the table, or project it away")
