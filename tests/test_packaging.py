@@ -142,12 +142,14 @@ def test_release_kept_the_published_packages() -> None:
 def test_a_query_that_looks_like_an_expression_is_escaped(solution_copy: Path, tmp_path: Path) -> None:
     rule = solution_copy / "Hunting Queries/EKSUnusualUserAgents.yaml"
     data = yaml.safe_load(rule.read_text(encoding="utf-8"))
-    data["query"] = "[1, 2] // starts like an ARM expression\n" + data["query"]
+    # a bracketed table name: valid KQL (the Kusto checks run in build) that starts like an ARM expression
+    data["query"] = ("['AWSEKSLogs_CL']\n| where isnotempty(UserAgent)\n"
+                     "| extend SourceIP = tostring(SourceIPs[0]), AccountName = User\n")
     rule.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     build(solution_copy, tmp_path / "out")
     main = _load(tmp_path / "out/Package/mainTemplate.json")
     search = _templates(main, "HuntingQuery")[2]["properties"]["mainTemplate"]["resources"][0]
-    assert search["properties"]["query"].startswith("[[1, 2]")
+    assert search["properties"]["query"].startswith("[['AWSEKSLogs_CL']")
 
 
 @pytest.mark.parametrize(("edit", "message", "where"), [

@@ -1,5 +1,8 @@
 """Which column names a KQL query uses: a token-level analysis, not a parser.
 
+The fallback where Microsoft's Kusto parser cannot run (``sentinel_pack/kusto``, rule SP819),
+and SP403's "is this stream column used by the transform" question.
+
 It finds bare identifiers that are not functions (followed by ``(``), not members
 (``x.field``), not keywords, not names the query defines (``X = ...``, ``let X``) and not the
 table. That is enough for the queries connectors ship (``summarize count() by QueueName``);

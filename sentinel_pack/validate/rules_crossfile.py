@@ -15,6 +15,7 @@ from typing import Any
 
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
 from sentinel_pack.validate.kql import column_references
+from sentinel_pack.validate.rules_kql import kusto_available, unknown_names
 from sentinel_pack.validate.target import Target, template_resources
 
 Out = Iterator[tuple[str, str, str, str]]
@@ -189,15 +190,20 @@ def columns_agree(target: Target) -> Out:
 
 @rule("SP404", ERROR, "The transform reads declared columns and projects only table columns", per_connector=True)
 def transform_columns(target: Target) -> Out:
+    kusto = kusto_available(target)
+    if kusto:  # the Kusto parser checks the names of every data flow, SP815 the output
+        yield from unknown_names(target, "transform")
     for flow, table_name, columns in _flows_with_tables(target):
         stream = flow.input_stream()
         reads, _ = _transform(flow.transform)
         path = f"{flow.path}.transformKql"
+        if kusto:
+            reads = set()
         if stream is not None:
             for name in sorted(reads - flow.declared[stream].keys()):
                 yield flow.file, path, f"the transform reads '{name}', which stream {stream} does not declare", \
                     "declare the column in the stream or fix its name in the transform"
-        projects = re.findall(r"\|\s*project\s+([^|]+)", flow.transform)
+        projects = [] if kusto else re.findall(r"\|\s*project\s+([^|]+)", flow.transform)
         if projects:
             for name in (n.split("=")[0].strip() for n in projects[-1].split(",")):
                 if name and re.fullmatch(r"[A-Za-z_]\w*", name) and name not in columns:
@@ -252,6 +258,10 @@ def unresolved_placeholders(target: Target) -> Out:
 @rule("SP407", ERROR, "Connector queries use only the columns of the table they read", per_connector=True)
 def query_columns(target: Target) -> Out:
     from sentinel_pack.validate.rules_detections import source_tables
+
+    if kusto_available(target):
+        yield from unknown_names(target, "connector")  # the Kusto parser, when it runs here
+        return
 
     known = {name: columns for name, (_rel, columns) in tables(target).items()}
     if not known:

@@ -1,5 +1,8 @@
 """SP802: detection queries read tables and columns that exist.
 
+With the Kusto parser (the normal case) SP802 reports its unknown-column findings on detections
+(``rules_kql.unknown_names``); what follows is the token-level fallback for platforms without it.
+
 A rule that names a missing column fails only when Sentinel first runs it, usually in the
 customer's workspace. Known tables: the solution's own table (from its table file or resource)
 and the built-in tables vendored in ``schemas/tables/`` (see PROVENANCE.md there).
@@ -131,6 +134,12 @@ def _detections(target: Target) -> Iterator[tuple[str, str, str]]:
 
 @rule("SP802", ERROR, "Detection queries use only tables and columns that exist")
 def detection_tables_and_columns(target: Target) -> Out:
+    """Unknown columns, by the Kusto parser (unknown tables: SP812); token by token where it cannot run."""
+    from sentinel_pack.validate.rules_kql import kusto_available, unknown_names
+
+    if kusto_available(target):
+        yield from unknown_names(target, "detection")
+        return
     tables = dict(builtin_tables())
     for _rel, table in target.resources("/tables"):  # every connector's own table
         columns = (table.get("properties") or {}).get("schema", {}).get("columns") or []

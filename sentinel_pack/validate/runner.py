@@ -26,6 +26,7 @@ def _load_rules() -> None:
         rules_crossfile,
         rules_detections,
         rules_files,
+        rules_kql,
         rules_package,
         rules_schemas,
         rules_versioning,
@@ -174,6 +175,9 @@ def _value(data, parts):
 
 
 def check(target: Target, rule_ids: list[str]) -> list[Finding]:
+    from sentinel_pack.validate.rules_kql import prepare
+
+    prepare(rule_ids, target)  # the queries are analysed in the background while the other rules run
     findings: list[Finding] = []
     views = target.connector_views()
     placer = _Placer(target)
@@ -213,7 +217,10 @@ class Run:
 
 
 def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Run:
+    from sentinel_pack.validate.rules_kql import prepare
+
     rule_ids = selected(select, ignore)
+    prepare(rule_ids)  # the Kusto engine loads in the background while the solutions render
     solutions: list[str] = []
     findings: list[Finding] = []
     expanded = False
