@@ -226,3 +226,23 @@ def test_an_unreadable_manifest_is_a_finding(text: str, line: int | None, soluti
     assert findings and findings[0].file.endswith("solution/solution.yaml")
     assert line is None or findings[0].line == line
     assert runner.invoke(app, ["validate", str(solution_copy)]).exit_code == 1
+
+
+@pytest.mark.parametrize("properties", [
+    {"dataFlows": {"outputStream": "Custom-X"}},
+    {"dataFlows": ["Custom-X"], "streamDeclarations": ["Custom-X"]},
+    {"streamDeclarations": "Custom-X"},
+    {"dataFlows": [{"outputStream": {"a": 1}}], "streamDeclarations": {"Custom-X": {"columns": "none"}}},
+])
+def test_hand_edited_shapes_in_connector_files_are_findings_not_crashes(properties: dict, reference_root: Path,
+                                                                        tmp_path: Path) -> None:
+    folder = tmp_path / "Miro"
+    shutil.copytree(reference_root / "corpus" / "Miro", folder)
+    dcr_file = folder / "Data Connectors" / "MiroAuditLogs_CCF" / "MiroAuditLogs_DCR.json"
+    document = json.loads(dcr_file.read_text(encoding="utf-8"))
+    dcr = document[0] if isinstance(document, list) else document
+    dcr["properties"].update(properties)
+    dcr_file.write_text(json.dumps(document), encoding="utf-8")
+    findings = validate_paths([folder])
+    assert not [f.render() for f in findings if "crashed" in f.message]
+    assert any(f.rule.startswith("SP2") for f in findings)  # the provider schema names the bad shape

@@ -192,22 +192,24 @@ def _connector_groups(target: Target) -> list[set[str]]:
         kinds[suffix] = found
     groups: list[set[str]] = []
     for def_rel, definition in kinds["dataConnectorDefinitions"]:
-        ids = {definition.get("name"), ((definition.get("properties") or {}).get("connectorUiConfig") or {}).get("id")}
+        ui = _obj(_obj(definition.get("properties")).get("connectorUiConfig"))
+        ids = {str(definition.get("name")), str(ui.get("id"))}
         group = {def_rel}
         for poller_rel, poller in kinds["/dataConnectors"]:
-            properties = poller.get("properties") or {}
-            if properties.get("connectorDefinitionName") not in ids:
+            properties = _obj(poller.get("properties"))
+            if str(properties.get("connectorDefinitionName")) not in ids:
                 continue
             group.add(poller_rel)
-            stream = (properties.get("dcrConfig") or {}).get("streamName")
+            stream = str(_obj(properties.get("dcrConfig")).get("streamName"))
             for dcr_rel, dcr in kinds["dataCollectionRules"]:
-                dcr_properties = dcr.get("properties") or {}
-                if stream not in (dcr_properties.get("streamDeclarations") or {}):
+                dcr_properties = _obj(dcr.get("properties"))
+                if stream not in _obj(dcr_properties.get("streamDeclarations")):
                     continue
                 group.add(dcr_rel)
-                flows = dcr_properties.get("dataFlows") or []
-                outputs = {str(f.get("outputStream", "")).split("-", 1)[-1] for f in flows}
-                group.update(rel for rel, table in kinds["/tables"] if table.get("name") in outputs)
+                flows = dcr_properties.get("dataFlows")
+                outputs = {str(f.get("outputStream", "")).split("-", 1)[-1]
+                           for f in (flows if isinstance(flows, list) else []) if isinstance(f, dict)}
+                group.update(rel for rel, table in kinds["/tables"] if str(table.get("name")) in outputs)
         groups.append(group)
     # A file the links do not reach (a broken stream name, say) goes with the connector whose
     # definition shares its file-name prefix, so its own view reports the break.
@@ -219,6 +221,11 @@ def _connector_groups(target: Target) -> list[set[str]]:
             if rel not in placed and len(home) == 1:
                 home[0].add(rel)
     return groups
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """Hand-edited files put lists or strings where objects belong: such a value groups nothing."""
+    return value if isinstance(value, dict) else {}
 
 
 def template_resources(template: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
