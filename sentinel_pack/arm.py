@@ -35,6 +35,13 @@ CONNECT_TIME = {
     "dataCollectionRuleImmutableId": "[[parameters('dcrConfig').dataCollectionRuleImmutableId]",
 }
 
+
+
+def connect_time(parameters: list[dict[str, Any]]) -> dict[str, str]:
+    """CONNECT_TIME plus ``{{name}}`` -> ``[[parameters('name')]`` for each Connections parameter."""
+    return {**{p["name"]: parameter(p["name"]) for p in parameters}, **CONNECT_TIME}
+
+
 #: Placeholders Sentinel itself fills in the connector UI; they stay as written.
 UI_RUNTIME = frozenset({"graphQueriesTableName"})
 
@@ -69,11 +76,27 @@ def resolve(value: Any, mapping: dict[str, str], file: str, path: str = "") -> A
                     hint=f"use one of: {', '.join('{{' + k + '}}' for k in sorted(mapping))}"))
             return mapping[name]
         leftover = PLACEHOLDER.findall(value)
+        if leftover and all(mapping.get(name, "").startswith("[[") for name in leftover):
+            return _concat(value, mapping)
         if leftover:
             raise SentinelPackError(Problem(
                 f"placeholder {{{{{leftover[0]}}}}} inside a longer string cannot become an ARM expression",
                 file=file, path=path, hint="use the placeholder as the whole value"))
     return value
+
+
+def _concat(value: str, mapping: dict[str, str]) -> str:
+    """``Bearer {{token}}`` -> ``[[concat('Bearer ',parameters('token'))]``, as the official packager writes it."""
+    parts: list[str] = []
+    position = 0
+    for match in PLACEHOLDER.finditer(value):
+        if match.start() > position:
+            parts.append("'" + value[position:match.start()].replace("'", "''") + "'")
+        parts.append(mapping[match.group(1)][2:-1])
+        position = match.end()
+    if position < len(value):
+        parts.append("'" + value[position:].replace("'", "''") + "'")
+    return f"[[concat({','.join(parts)})]"
 
 
 def escape(expression: str) -> str:

@@ -21,10 +21,10 @@ DATA_CONNECTORS = "Data Connectors"
 CLOUDFORMATION = f"{DATA_CONNECTORS}/CloudFormationTemplates"
 PACKAGE = "Package"
 
-#: The poller file's template for each poller kind.
+#: The poller file's template: the S3 one keeps upstream's key order; every other kind shares one.
 POLLER_TEMPLATES = {
-    "AmazonWebServicesS3": "connector/PollingConfig.json.j2",
-    "RestApiPoller": "connector/poller_restapi.json.j2",
+    "s3": "connector/PollingConfig.json.j2",
+    "generic": "connector/poller_restapi.json.j2",
 }
 
 
@@ -133,19 +133,21 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
             documents[f"{CLOUDFORMATION}/{filename}"] = doc
             cloudformation[key] = jsonfmt.dumps(doc, trailing_newline=False)
     scope["cloudformation"] = cloudformation
+    from sentinel_pack.model import with_cloudformation
 
-    connector_files = {
-        "definition": "connector/ConnectorDefinition.json.j2",
-        "dcr": "connector/DCR.json.j2",
-        "poller": POLLER_TEMPLATES[scope["poller"]["kind"]],
-        "table": "connector/Table.json.j2",
-    }
-    if scope["table"]["builtin"]:
-        del connector_files["table"]  # Log Analytics owns a built-in table's schema
+    scope["connector"] = {**scope["connector"], "ui": with_cloudformation(scope["connector"]["ui"], cloudformation)}
+
     parsed: dict[str, Any] = {}
-    for key, template in connector_files.items():
+    for key, template in (("definition", "connector/ConnectorDefinition.json.j2"), ("dcr", "connector/DCR.json.j2")):
         parsed[key] = renderer.render_json(template, scope)
         documents[f"{DATA_CONNECTORS}/{files[key]}"] = parsed[key]
+    # Several pollers share one file, as a top-level array (upstream's layout for them).
+    pollers = [renderer.render_json(POLLER_TEMPLATES[p["template"]], {**scope, "poller": p}) for p in scope["pollers"]]
+    documents[f"{DATA_CONNECTORS}/{files['poller']}"] = pollers[0] if len(pollers) == 1 else pollers
+    tables = []  # Log Analytics owns a built-in table's schema: no file
+    for table, filename in scope["table_files"]:
+        tables.append(renderer.render_json("connector/Table.json.j2", {**scope, "table": table}))
+        documents[f"{DATA_CONNECTORS}/{filename}"] = tables[-1]
 
     definition_file = f"{DATA_CONNECTORS}/{files['definition']}"
     ui = parsed["definition"]["properties"]["connectorUiConfig"]
@@ -166,11 +168,12 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
         "connector_ui": ui,
         "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.install_time(scope["n"]),
                                       f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
-        "table_properties": arm.resolve(parsed["table"]["properties"], arm.install_time(scope["n"]),
-                                        f"{DATA_CONNECTORS}/{files['table']}", "properties")
-        if "table" in parsed else None,
-        "poller_properties": arm.resolve(parsed["poller"]["properties"], arm.CONNECT_TIME,
-                                         f"{DATA_CONNECTORS}/{files['poller']}", "properties"),
+        "tables": [{"name": doc["name"], "properties": arm.resolve(
+            doc["properties"], arm.install_time(scope["n"]), f"{DATA_CONNECTORS}/{name}", "properties")}
+            for doc, (_, name) in zip(tables, scope["table_files"], strict=True)],
+        "pollers": [{"name": doc["name"], "kind": doc["kind"], "properties": arm.resolve(
+            doc["properties"], arm.connect_time(scope["connector"]["connection_parameters"]),
+            f"{DATA_CONNECTORS}/{files['poller']}", "properties")} for doc in pollers],
     }
     return packaged, cloudformation
 

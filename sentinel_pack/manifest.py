@@ -74,7 +74,7 @@ def load_manifest(path: Path) -> Manifest:
     if problems:
         raise SentinelPackError(problems)
     manifest = Manifest(root=file.parent.resolve(), file=file, doc=doc)
-    problems = reference_problems(manifest)
+    problems = ccf_problems(doc) or reference_problems(manifest)
     if problems:
         raise SentinelPackError(problems)
     return manifest
@@ -142,6 +142,11 @@ def _explain(doc: YamlDocument, error: Any) -> list[Problem]:
         return [doc.problem(path, f"{error.instance} must be {bound} {error.validator_value}")]
     if kind == "uniqueItems":
         return [doc.problem(path, "items must not repeat")]
+    if kind == "anyOf" and all(set(sub) == {"required"} for sub in error.validator_value):
+        names = [sub["required"][0] for sub in error.validator_value]
+        where = f"under '{path[-1]}'" if path else "at the top level"
+        return [doc.problem(path, f"missing required key '{names[0]}' (or '{names[1]}')",
+                            hint=f"add '{names[0]}:' {where}")]
     if kind == "oneOf" and isinstance(error.instance, dict) and error.instance.get("type") == "CopyableLabel":
         return [doc.problem(path, "a CopyableLabel needs exactly one of 'value' or 'cloudformation'")]
     return [doc.problem(path, error.message)]
@@ -158,7 +163,36 @@ def _describe(value: Any) -> str:
 
 
 #: The sections of one connector: top-level in a single-connector manifest, or items of 'connectors'.
-CONNECTOR_KEYS = ("table", "dcr", "connector", "poller", "aws")
+CONNECTOR_KEYS = ("table", "tables", "dcr", "connector", "poller", "pollers", "aws")
+
+
+def tables_of(item: dict[str, Any]) -> list[tuple[PathKey, dict[str, Any]]]:
+    """(path, table) of every table of one connector item: 'table' or the items of 'tables'."""
+    if "tables" in item:
+        return [(("tables", i), table) for i, table in enumerate(item["tables"])]
+    return [(("table",), item["table"])] if "table" in item else []
+
+
+def pollers_of(item: dict[str, Any]) -> list[tuple[PathKey, dict[str, Any]]]:
+    if "pollers" in item:
+        return [(("pollers", i), poller) for i, poller in enumerate(item["pollers"])]
+    return [(("poller",), item["poller"])] if "poller" in item else []
+
+
+def ccf_problems(doc: YamlDocument) -> list[Problem]:
+    """The sections written in CCF's own spelling, against the vendored provider schema."""
+    from sentinel_pack.ccf import check
+
+    problems: list[Problem] = []
+    for prefix, item in connector_items(doc.data):
+        scoped = _Scoped(doc, prefix)
+        for pair in (("table", "tables"), ("poller", "pollers")):
+            if all(key in item for key in pair):
+                problems.append(scoped.problem((pair[1],), f"'{pair[1]}' beside '{pair[0]}'", hint="write one of them"))
+        problems.extend(check.connector_problems(scoped, item["connector"]))
+        for path, poller in pollers_of(item):
+            problems.extend(check.poller_problems(scoped, path, poller))
+    return problems
 
 
 def connector_items(data: dict[str, Any]) -> list[tuple[PathKey, dict[str, Any]]]:
@@ -181,19 +215,21 @@ class _Scoped:
 def _unique_across_connectors(doc: YamlDocument, items: list[tuple[PathKey, dict[str, Any]]]) -> list[Problem]:
     """Connector ids, file prefixes, tables and poller names name one connector each."""
     problems = []
-    for what, path in ((("connector id", ("connector", "id")), ("file_prefix", ("connector", "file_prefix")),
-                        ("table", ("table", "name")), ("poller name", ("poller", "name")))):
+    for what in ("connector id", "file_prefix", "table", "poller name"):
         seen: dict[str, PathKey] = {}
         for prefix, item in items:
-            value: Any = item
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-            if value is None or (what == "table" and item["table"].get("builtin")):
-                continue  # several connectors may feed one built-in table
-            if value in seen:
-                problems.append(doc.problem((*prefix, *path), f"{what} '{value}' is already used by another connector",
-                                            hint="each connector of a solution needs its own"))
-            seen.setdefault(value, prefix)
+            if what in ("connector id", "file_prefix"):
+                key = "id" if what == "connector id" else "file_prefix"
+                named = [(("connector", key), item["connector"][key])]
+            elif what == "table":  # several connectors may feed one built-in table
+                named = [((*path, "name"), t["name"]) for path, t in tables_of(item) if not t.get("builtin")]
+            else:
+                named = [((*path, "name"), p["name"]) for path, p in pollers_of(item)]
+            for path, value in named:
+                if value in seen:
+                    problems.append(doc.problem((*prefix, *path), f"{what} '{value}' is already used by another "
+                                                "connector", hint="each connector of a solution needs its own"))
+                seen.setdefault(value, prefix)
     return problems
 
 
@@ -268,31 +304,43 @@ def _duplicate_columns(doc: YamlDocument | _Scoped, columns: list[dict[str, Any]
 
 def _table_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[Problem]:
     """A custom table declares its schema; a built-in one must not, and the DCR declares its input."""
-    table, dcr = data["table"], data["dcr"]
+    from sentinel_pack.ccf import streams
+
+    dcr = data["dcr"]
     problems: list[Problem] = []
     if "input_columns" in dcr:
         problems.extend(_duplicate_columns(doc, dcr["input_columns"], ("dcr", "input_columns")))
-    if table.get("builtin"):
-        for key in ("description", "columns", "retention_in_days", "tags"):
-            if key in table:
-                problems.append(doc.problem(("table", key), f"a built-in table takes no '{key}': "
-                                            "Log Analytics defines it and the solution ships no table file",
-                                            hint="remove it; declare the poller's input under dcr.input_columns"))
-        if "input_columns" not in dcr:
+    for name, columns in dcr.get("streams", {}).items():
+        problems.extend(_duplicate_columns(doc, columns, ("dcr", "streams", name)))
+    tables = tables_of(data)
+    for path, table in tables:
+        if table.get("builtin"):
+            for key in ("description", "columns", "retention_in_days", "tags"):
+                if key in table:
+                    problems.append(doc.problem((*path, key), f"a built-in table takes no '{key}': "
+                                                "Log Analytics defines it and the solution ships no table file",
+                                                hint="remove it; declare the poller's input under dcr.input_columns"))
+            continue
+        columns = table["columns"]
+        problems.extend(_duplicate_columns(doc, columns, (*path, "columns")))
+        from sentinel_pack.columns import column_name_problem
+
+        for index, column in enumerate(columns):
+            if found := column_name_problem(column["name"]):
+                problems.append(doc.problem((*path, "columns", index, "name"), found[0], hint=found[1]))
+        time_generated = [c for c in columns if c["name"] == "TimeGenerated"]
+        if not time_generated or time_generated[0]["type"] != "datetime":
+            problems.append(doc.problem((*path, "columns"), "the table needs a 'TimeGenerated' column of type datetime",
+                                        hint="add {name: TimeGenerated, type: datetime}"))
+    problems.extend(streams.problems(doc, data, tables, pollers_of(data)))
+    if problems:
+        return problems
+    flows = streams.flows(data, [t for _, t in tables])
+    declared = streams.declarations(data, flows)
+    for flow in flows:
+        if flow["table"].get("builtin") and flow["stream"].startswith("Custom-") and not declared.get(flow["stream"]):
             problems.append(doc.problem(("dcr",), "a DCR writing to a built-in table needs 'input_columns'",
                                         hint="list the columns the poller sends: {name, type}"))
-        return problems
-    columns = table["columns"]
-    problems.extend(_duplicate_columns(doc, columns, ("table", "columns")))
-    from sentinel_pack.columns import column_name_problem
-
-    for index, column in enumerate(columns):
-        if found := column_name_problem(column["name"]):
-            problems.append(doc.problem(("table", "columns", index, "name"), found[0], hint=found[1]))
-    time_generated = [c for c in columns if c["name"] == "TimeGenerated"]
-    if not time_generated or time_generated[0]["type"] != "datetime":
-        problems.append(doc.problem(("table", "columns"), "the table needs a 'TimeGenerated' column of type datetime",
-                                    hint="add {name: TimeGenerated, type: datetime}"))
     return problems
 
 
@@ -307,12 +355,13 @@ def _connector_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> li
     for s, step in enumerate(data["connector"]["instruction_steps"]):
         for i, instruction in enumerate(step["instructions"]):
             where = ("connector", "instruction_steps", s, "instructions", i)
-            if instruction["type"] == "Textbox":
-                name = instruction["name"]
+            native = instruction.get("parameters")
+            if instruction["type"] == "Textbox" and (native is None or "name" in native):
+                name = instruction["name"] if native is None else native["name"]
                 if name in textboxes:
                     problems.append(doc.problem((*where, "name"), f"text box name '{name}' is used twice"))
                 textboxes[name] = where
-            elif instruction["type"] == "OAuthForm":
+            elif instruction["type"] == "OAuthForm" and native is None:
                 oauth_forms.append(where)
             if instruction.get("cloudformation"):
                 cloudformation_used = True
@@ -323,35 +372,41 @@ def _connector_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> li
             problems.append(doc.problem(path, f"no Textbox instruction is named '{name}'",
                                         hint=f"name one of the connector's text boxes (defined: {known})"))
 
-    poller = data["poller"]
-    if poller["kind"] == "AmazonWebServicesS3":
-        for key in ("role_arn_from", "queue_url_from"):
-            need_textbox(("poller", key), poller[key])
-    else:
-        auth = poller["auth"]
+    from sentinel_pack.ccf import check
+
+    sugar_auths = []
+    for path, poller in pollers_of(data):
+        if check.is_s3_sugar(poller):
+            for key in ("role_arn_from", "queue_url_from"):
+                need_textbox((*path, key), poller[key])
+        elif poller["kind"] == "RestApiPoller" and check.is_sugar("auth", poller.get("auth")):
+            sugar_auths.append((path, poller["auth"]))
+    for path, auth in sugar_auths:
         for key in ("api_key_from", "username_from", "password_from", "client_id_from", "client_secret_from"):
             if key in auth:
-                need_textbox(("poller", "auth", key), auth[key])
+                need_textbox((*path, "auth", key), auth[key])
         oauth = auth["type"] == "OAuth2"
         if oauth and auth["grant_type"] == "authorization_code":
             for key in ("client_id_from", "client_secret_from"):
                 if key in auth:
-                    problems.append(doc.problem(("poller", "auth", key),
+                    problems.append(doc.problem((*path, "auth", key),
                                                 f"'{key}' does not apply to the authorization code grant",
                                                 hint="remove it: the connector's OAuthForm collects the client id "
                                                      "and secret"))
         elif oauth and ("client_id_from" in auth) != ("client_secret_from" in auth):
             missing = "client_secret_from" if "client_id_from" in auth else "client_id_from"
-            problems.append(doc.problem(("poller", "auth"), f"missing required key '{missing}'",
+            problems.append(doc.problem((*path, "auth"), f"missing required key '{missing}'",
                                         hint="name the text boxes of both the client id and the client secret"))
         if oauth and restapi.uses_oauth_form(auth) and not oauth_forms:
-            problems.append(doc.problem(("poller", "auth"), "this OAuth2 auth takes the client id and secret from an "
+            problems.append(doc.problem((*path, "auth"), "this OAuth2 auth takes the client id and secret from an "
                                         "OAuthForm instruction, and the connector has none",
                                         hint="add {type: OAuthForm} to an instruction step"
                                              + ("" if auth["grant_type"] == "authorization_code"
                                                 else ", or name text boxes with client_id_from/client_secret_from")))
     if oauth_forms:
-        if poller["kind"] != "RestApiPoller" or not restapi.uses_oauth_form(poller["auth"]):
+        verbatim_auth = [p for _, p in pollers_of(data) if not check.is_s3_sugar(p)
+                         and not check.is_sugar("auth", p.get("auth"))]
+        if not verbatim_auth and not any(restapi.uses_oauth_form(auth) for _, auth in sugar_auths):
             problems.append(doc.problem(oauth_forms[0], "an OAuthForm instruction needs an OAuth2 poller that takes "
                                         "the client id and secret from it",
                                         hint="use poller.auth type OAuth2 without client_id_from, or remove the "

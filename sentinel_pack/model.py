@@ -11,7 +11,7 @@ import copy
 from typing import Any
 from urllib.parse import quote
 
-from sentinel_pack import markdown, restapi
+from sentinel_pack import arm, markdown, restapi
 from sentinel_pack.arm import parameter
 from sentinel_pack.manifest import Manifest
 
@@ -79,9 +79,23 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
 
 
 def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifest, n: int) -> dict[str, Any]:
-    """One connector's table, DCR, definition, poller and AWS stack, with derived values; ``n`` numbers it."""
-    table, connector = item["table"], item["connector"]
-    _table_and_streams(table, item["dcr"])
+    """One connector's tables, DCR, definition, pollers and AWS stack, with derived values; ``n`` numbers it."""
+    from sentinel_pack.ccf import streams
+    from sentinel_pack.manifest import pollers_of, tables_of
+
+    tables = [table for _, table in tables_of(item)]
+    flows = streams.flows(item, tables)
+    for table in tables:
+        _table(table, flows)
+    dcr = item["dcr"]
+    dcr.setdefault("destination", "clv2ws2")
+    dcr["declarations"] = streams.declarations(item, flows)
+    dcr["flows"] = flows
+    if "input_columns" not in dcr:  # the first stream's columns, for templates that read them
+        dcr["input_columns"] = next(iter(dcr["declarations"].values()), [])
+    dcr["properties"] = _dcr_properties(dcr)
+    connector = item["connector"]
+    table = tables[0]
 
     connector.setdefault("preview", False)
     connector["version"] = solution["version"]
@@ -95,7 +109,14 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
         step.setdefault("description", None)
         for instruction in step["instructions"]:
             kind = instruction["type"]
-            if kind == "CopyableLabel":
+            if "parameters" in instruction:  # CCF's own shape
+                name = instruction["parameters"].get("name")
+                if kind == "Textbox" and isinstance(name, str):
+                    connector["textboxes"].append(name)
+                    connector["connection_parameters"].append({"name": name, "default": name})
+                elif kind == "OAuthForm":
+                    _oauth_form_parameters(connector)
+            elif kind == "CopyableLabel":
                 instruction.setdefault("cloudformation", None)
                 instruction.setdefault("value", None)
                 instruction.setdefault("rows", None)
@@ -104,38 +125,39 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
                 instruction.setdefault("placeholder", "")
                 instruction.setdefault("input_type", "text")
                 connector["textboxes"].append(instruction["name"])
-                connector["connection_parameters"].append({"name": instruction["name"], "default": instruction["name"]})
+                connector["connection_parameters"].append({"name": instruction["name"],
+                                                           "default": instruction["name"]})
             elif kind == "OAuthForm":
                 instruction.setdefault("client_id_label", "Client ID")
                 instruction.setdefault("client_secret_label", "Client Secret")
                 instruction.setdefault("connect_label", "Connect")
                 instruction.setdefault("disconnect_label", "Disconnect")
-                # The official packager declares all three for an OAuthForm, with "-NA-" defaults.
-                connector["connection_parameters"].extend(
-                    {"name": name, "default": "-NA-"} for name in restapi.OAUTH_FORM_PARAMETERS)
+                _oauth_form_parameters(connector)
             elif kind == "ConnectionToggleButton":
                 instruction.setdefault("name", "toggle")
                 instruction.setdefault("connect_label", "Connect")
                 instruction.setdefault("disconnect_label", "Disconnect")
 
     prefix = connector["file_prefix"]
+    custom = [t for t in tables if not t["builtin"]]
+    table_files = [(t, f"{prefix}_Table.json" if len(custom) == 1 else f"{t['name']}_Table.json") for t in custom]
     files = {
         "definition": f"{prefix}_ConnectorDefinition.json",
         "dcr": f"{prefix}_DCR.json",
         "poller": f"{prefix}_PollingConfig.json",
-        "table": f"{prefix}_Table.json",
+        "table": table_files[0][1] if table_files else f"{prefix}_Table.json",
+        "tables": [name for _, name in table_files],
         "data": f"Solution_{solution['compact_name']}.json",
     }
 
-    poller = item["poller"]
-    if poller["kind"] == "AmazonWebServicesS3":
-        poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
-        poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
-        poller.setdefault("events_json_paths", ["$[*]"])
-        poller["role_arn_expr"] = parameter(poller["role_arn_from"])
-        poller["queue_url_expr"] = parameter(poller["queue_url_from"])
-    else:
-        poller["api"] = _restapi(poller)
+    pollers = [poller for _, poller in pollers_of(item)]
+    for poller in pollers:
+        _poller(poller, connector, flows)
+    for poller in pollers:
+        for name in sorted(poller["placeholders"] - {p["name"] for p in connector["connection_parameters"]}):
+            # A value of the poller that no text box collects: a parameter the user fills in, as the
+            # official packager declares it.
+            connector["connection_parameters"].append({"name": name, "default": f"Enter {name} value"})
 
     aws = item.get("aws")
     if aws is not None:
@@ -153,38 +175,215 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
         else:
             aws["eks_audit_pipeline"] = None
 
-    return {"n": n, "table": table, "dcr": item["dcr"], "connector": connector, "poller": poller,
-            "aws": aws, "files": files}
+    connector["ui"] = _connector_ui(connector, tables)
+    return {"n": n, "table": table, "tables": tables, "table_files": table_files, "dcr": dcr,
+            "connector": connector, "poller": pollers[0], "pollers": pollers, "aws": aws, "files": files}
 
 
-def _table_and_streams(table: dict[str, Any], dcr: dict[str, Any]) -> None:
-    """Streams of the DCR: input ``Custom-...``; output ``Custom-<table>`` or ``Microsoft-<table>``.
+def _oauth_form_parameters(connector: dict[str, Any]) -> None:
+    # The official packager declares all three for an OAuthForm, with "-NA-" defaults.
+    known = {p["name"] for p in connector["connection_parameters"]}
+    connector["connection_parameters"].extend(
+        {"name": name, "default": "-NA-"} for name in restapi.OAUTH_FORM_PARAMETERS if name not in known)
 
-    A built-in table has no schema of its own in the solution, so the DCR's input columns are
-    declared under ``dcr.input_columns``; for a custom table they default to its columns.
-    """
+
+def _table(table: dict[str, Any], flows: list[dict[str, Any]]) -> None:
+    """Derived values of one table: its stream, output stream and tags."""
     table.setdefault("builtin", False)
-    table["stream"] = dcr.get("input_stream", f"Custom-{table['name']}")
-    table["output_stream"] = f"{'Microsoft' if table['builtin'] else 'Custom'}-{table['name']}"
+    table["output_stream"] = streams_output(table)
+    table["stream"] = next((f["stream"] for f in flows if f["table"] is table), f"Custom-{table['name']}")
     if not table["builtin"]:
         table.setdefault("retention_in_days", 90)
         table["all_tags"] = {"StreamName": table["stream"], **table.get("tags", {})}
         for column in table["columns"]:
             column.setdefault("description", _humanize(column["name"]))
-    if "input_columns" not in dcr:
-        dcr["input_columns"] = [{"name": c["name"], "type": c["type"]} for c in table.get("columns", [])]
-    dcr.setdefault("destination", "clv2ws2")
 
 
-def _restapi(poller: dict[str, Any]) -> dict[str, Any]:
-    """The RestApiPoller's auth, request, paging and response as the poller file spells them."""
-    response = {"format": "json", **poller["response"]}
-    return {
-        "auth": restapi.auth_to_api(poller["auth"]),
-        "request": restapi.to_api(poller["request"], restapi.REQUEST),
-        "paging": restapi.to_api(poller.get("paging"), restapi.PAGING) or None,
-        "response": restapi.to_api(response, restapi.RESPONSE),
+def streams_output(table: dict[str, Any]) -> str:
+    from sentinel_pack.ccf import streams
+
+    return streams.output_stream(table)
+
+
+def _dcr_properties(dcr: dict[str, Any]) -> dict[str, Any]:
+    """The DCR's properties, in the order upstream writes them."""
+    properties: dict[str, Any] = {"dataCollectionEndpointId": "{{dataCollectionEndpointId}}"}
+    if dcr["declarations"]:
+        properties["streamDeclarations"] = {name: {"columns": columns} for name, columns in dcr["declarations"].items()}
+    properties["destinations"] = {"logAnalytics": [{"workspaceResourceId": "{{workspaceResourceId}}",
+                                                    "name": dcr["destination"]}]}
+    data_flows = []
+    for flow in dcr["flows"]:
+        entry: dict[str, Any] = {"streams": [flow["stream"]], "destinations": [dcr["destination"]]}
+        if flow["transform"] is not None or flow["stream"] != flow["output_stream"]:
+            entry["outputStream"] = flow["output_stream"]
+        if flow["transform"] is not None:
+            entry["transformKql"] = flow["transform"]
+        data_flows.append(entry)
+    properties["dataFlows"] = data_flows
+    return properties
+
+
+def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> dict[str, Any]:
+    """The connectorUiConfig: sentinel-pack's keys in CCF's spelling, and CCF's own keys as written."""
+    from sentinel_pack.ccf.check import CONNECTOR_KEYS
+
+    verbatim = {k: v for k, v in connector.items() if k not in CONNECTOR_KEYS and k[0].islower()
+                and k not in _CONNECTOR_DERIVED}
+    lowered = {k.lower(): k for k in verbatim}
+
+    def take(name: str, default: Any) -> Any:
+        return verbatim.pop(lowered[name.lower()]) if name.lower() in lowered else default
+
+    first = tables[0]["name"]
+    ui: dict[str, Any] = {
+        "id": connector["id"],
+        "title": connector["title"],
+        "publisher": connector["publisher"],
+        "descriptionMarkdown": connector["description"],
     }
+    if "logo" in lowered:
+        ui[lowered["logo"]] = take("logo", None)
+    ui["graphQueriesTableName"] = first
+    ui["graphQueries"] = take("graphQueries", [
+        {"metricName": q["metric_name"], "legend": q["legend"], "baseQuery": q["base_query"]}
+        for q in connector.get("graph_queries", [])])
+    if "sample_queries" in connector:
+        ui["sampleQueries"] = [{"description": q["description"], "query": q["query"]}
+                               for q in connector["sample_queries"]]
+    ui["dataTypes"] = take("dataTypes", [
+        {"name": t["name"], "lastDataReceivedQuery": f"{t['name']}\n| where TimeGenerated > ago(12h)\n"
+                                                     "| summarize Time = max(TimeGenerated)\n| where isnotempty(Time)"}
+        for t in tables])
+    ui["connectivityCriteria"] = take("connectivityCriteria", [{"type": "HasDataConnectors"}])
+    ui["availability"] = take("availability", {"isPreview": connector["preview"], "status": 1})
+    ui["permissions"] = _permissions(connector["permissions"])
+    ui.update(verbatim)  # the remaining CCF keys (isConnectivityCriteriasMatchSome, ...), as written
+    ui["instructionSteps"] = [_step(step, connector) for step in connector["instruction_steps"]]
+    return ui
+
+
+#: Keys the model adds to the connector section; they are not connectorUiConfig fields.
+_CONNECTOR_DERIVED = ("version", "connections_id", "textboxes", "connection_parameters", "ui")
+
+
+def _permissions(permissions: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    sugar = permissions.get("resource_providers", [])
+    if sugar or not any(k.lower() == "resourceprovider" for k in permissions):
+        out["resourceProvider"] = [{
+            "provider": p["provider"], "permissionsDisplayText": p["display_text"],
+            "providerDisplayName": p["provider_display_name"], "scope": p["scope"],
+            "requiredPermissions": {k: k in p["required"] for k in ("write", "read", "delete", "action")},
+        } for p in sugar]
+    for key, value in permissions.items():
+        if key == "resource_providers" or (key == "customs" and not value):
+            continue
+        out[key] = value
+    return out
+
+
+def _step(step: dict[str, Any], connector: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": step["title"]}
+    if step.get("description"):
+        out["description"] = step["description"]
+    out["instructions"] = [_instruction(i) for i in step["instructions"]]
+    out.update({k: v for k, v in step.items() if k not in ("title", "description", "instructions")})
+    return out
+
+
+def _instruction(i: dict[str, Any]) -> dict[str, Any]:
+    """One instruction in CCF's shape; the CloudFormation value is filled in at render time."""
+    if "parameters" in i:
+        return {"type": i["type"], "parameters": i["parameters"]}
+    kind = i["type"]
+    if kind == "Markdown":
+        return {"type": kind, "parameters": {"content": i["content"]}}
+    if kind == "CopyableLabel":
+        value = {"$cloudformation": i["cloudformation"]} if i["cloudformation"] else i["value"]
+        params: dict[str, Any] = {"fillWith": [], "label": i["label"], "value": value}
+        if i["rows"]:
+            params["rows"] = i["rows"]
+        params["wideLabel"] = i["wide_label"]
+        if i["rows"]:
+            params["isMultiLine"] = True
+        return {"type": kind, "parameters": params}
+    if kind == "Textbox":
+        return {"type": kind, "parameters": {"label": i["label"], "placeholder": i["placeholder"],
+                                             "type": i["input_type"], "name": i["name"]}}
+    if kind == "OAuthForm":
+        return {"type": kind, "parameters": {"clientIdLabel": i["client_id_label"],
+                                             "clientSecretLabel": i["client_secret_label"],
+                                             "connectButtonLabel": i["connect_label"],
+                                             "disconnectButtonLabel": i["disconnect_label"]}}
+    return {"type": kind, "parameters": {"connectLabel": i["connect_label"], "disconnectLabel": i["disconnect_label"],
+                                         "name": i["name"]}}
+
+
+def _poller(poller: dict[str, Any], connector: dict[str, Any], flows: list[dict[str, Any]]) -> None:
+    """The poller's ``properties`` as its file spells them: derived facts, then its own sections."""
+    from sentinel_pack.ccf import check, streams
+
+    stream = streams.poller_stream(poller, flows)
+    verbatim = {k: v for k, v in poller.items() if k not in check.POLLER_KEYS}
+    data_type_key = next((k for k in verbatim if k.lower() == "datatype"), None)
+    data_type = verbatim.pop(data_type_key) if data_type_key else streams.data_type(poller, flows)
+    dcr_config = {"streamName": stream, "dataCollectionEndpoint": "{{dataCollectionEndpoint}}",
+                  "dataCollectionRuleImmutableId": "{{dataCollectionRuleImmutableId}}"}
+    if check.is_s3_sugar(poller):
+        poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
+        poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
+        poller.setdefault("events_json_paths", ["$[*]"])
+        queue_url = parameter(poller["queue_url_from"])
+        data_format: dict[str, Any] = {"Format": poller["data_format"]["format"],
+                                       "IsCompressed": poller["data_format"]["compression"] != "None"}
+        if poller["data_format"]["compression"] != "None":
+            data_format["compressType"] = poller["data_format"]["compression"]
+        sqs = poller["sqs"]
+        poller["properties"] = {
+            "sqsConfig": {"queueUrl": queue_url, "maxNumberOfMessages": sqs["max_number_of_messages"],
+                          "visibilityTimeout": sqs["visibility_timeout"], "waitTimeSeconds": sqs["wait_time_seconds"],
+                          "deleteMessageAfterReceive": sqs["delete_message_after_receive"],
+                          "messageAttributeNames": ["All"], "attributeNames": ["All"]},
+            "response": {"format": "json", "eventsJsonPaths": poller["events_json_paths"]},
+            "roleArn": parameter(poller["role_arn_from"]),
+            "sqsUrls": [queue_url],
+            "dataTypes": {"logs": {"state": "enabled"}},
+            "destinationTable": data_type,
+            "dataFormat": data_format,
+            "connectorDefinitionName": connector["id"],
+            "dataType": data_type,
+            "dcrConfig": dcr_config,
+        }
+        poller["template"] = "s3"
+    else:
+        properties: dict[str, Any] = {"connectorDefinitionName": connector["id"], "dataType": data_type,
+                                      "dcrConfig": dcr_config}
+        sections = check.RESTAPI_SECTIONS
+        if poller["kind"] == "RestApiPoller" and any(check.is_sugar(k, verbatim.get(k)) for k in sections):
+            # sentinel-pack's keys: the sections in the order of the provider's documentation
+            for section in check.RESTAPI_SECTIONS:
+                value = verbatim.pop(section, None)
+                if value is not None:
+                    value = _SUGAR[section](value) if check.is_sugar(section, value) else value
+                    if value:
+                        properties[section] = value
+        properties.update(verbatim)
+        poller["properties"] = properties
+        poller["template"] = "s3" if poller["kind"] == "AmazonWebServicesS3" else "generic"
+    poller["placeholders"] = {name for name in arm.placeholders(poller["properties"]) if name not in arm.CONNECT_TIME}
+
+
+def _sugar_response(response: dict[str, Any]) -> dict[str, Any]:
+    return restapi.to_api({"format": "json", **response}, restapi.RESPONSE)
+
+
+_SUGAR = {
+    "auth": restapi.auth_to_api,
+    "request": lambda section: restapi.to_api(section, restapi.REQUEST),
+    "paging": lambda section: restapi.to_api(section, restapi.PAGING),
+    "response": _sugar_response,
+}
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -200,3 +399,17 @@ def _humanize(name: str) -> str:
         return name
     first, rest = words[0], words[1:]
     return " ".join([first] + [w if len(w) > 1 and w.rstrip("s").isupper() else w.lower() for w in rest])
+
+
+def with_cloudformation(ui: dict[str, Any], cloudformation: dict[str, str]) -> dict[str, Any]:
+    """The connectorUiConfig with each ``{"$cloudformation": key}`` value replaced by that template's text."""
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"$cloudformation"}:
+                return cloudformation[node["$cloudformation"]]
+            return {k: fill(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fill(v) for v in node]
+        return node
+
+    return fill(ui)

@@ -1,0 +1,1 @@
+"""CCF's own vocabulary: the verbatim manifest sections and the provider schema that checks them."""
