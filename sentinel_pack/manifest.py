@@ -115,6 +115,8 @@ def _explain(doc: YamlDocument, error: Any) -> list[Problem]:
         return [doc.problem(path, f"missing required key '{missing}'", hint=f"add '{missing}:' {where}")]
     if kind == "type":
         expected = error.validator_value
+        if isinstance(expected, list) and len(expected) > 1:
+            expected = [t for t in expected if t != "null"]  # null only means "leave it out"
         expected = " or ".join(_TYPE_NAMES.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
         return [doc.problem(path, f"expected {expected}, got {_describe(error.instance)}")]
     if kind == "enum":
@@ -190,6 +192,8 @@ def ccf_problems(doc: YamlDocument) -> list[Problem]:
             if all(key in item for key in pair):
                 problems.append(scoped.problem((pair[1],), f"'{pair[1]}' beside '{pair[0]}'", hint="write one of them"))
         problems.extend(check.connector_problems(scoped, item["connector"]))
+        for path, table in tables_of(item):
+            problems.extend(check.table_problems(scoped, path, table))
         for path, poller in pollers_of(item):
             problems.extend(check.poller_problems(scoped, path, poller))
     return problems

@@ -193,10 +193,28 @@ def _table(table: dict[str, Any], flows: list[dict[str, Any]]) -> None:
     table["output_stream"] = streams_output(table)
     table["stream"] = next((f["stream"] for f in flows if f["table"] is table), f"Custom-{table['name']}")
     if not table["builtin"]:
+        from sentinel_pack.ccf.check import COLUMN_KEYS, TABLE_KEYS
+
         table.setdefault("retention_in_days", 90)
         table["all_tags"] = {"StreamName": table["stream"], **table.get("tags", {})}
+        columns = []
         for column in table["columns"]:
-            column.setdefault("description", _humanize(column["name"]))
+            if table.get("describe_columns", True):
+                column.setdefault("description", _humanize(column["name"]))
+            columns.append({"name": column["name"], "type": column["type"],
+                            **({"description": column["description"]} if "description" in column else {}),
+                            **{k: v for k, v in column.items() if k not in COLUMN_KEYS}})
+        properties: dict[str, Any] = {}
+        if table["retention_in_days"] is not None:
+            properties["retentionInDays"] = table["retention_in_days"]
+        properties.update({k: v for k, v in table.items() if k not in TABLE_KEYS and k[0].islower()
+                           and k not in ("stream", "output_stream", "all_tags", "properties")})
+        schema: dict[str, Any] = {"name": table["name"]}
+        if "description" in table:
+            schema["description"] = table["description"]
+        schema["columns"] = columns
+        properties["schema"] = schema
+        table["properties"] = properties
 
 
 def streams_output(table: dict[str, Any]) -> str:

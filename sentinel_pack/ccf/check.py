@@ -28,9 +28,9 @@ RESTAPI_SECTIONS = ("auth", "request", "paging", "response")
 SUGAR_AUTH_TYPES = ("APIKey", "Basic", "OAuth2")
 
 
-def _names(pointer: str) -> dict[str, str]:
+def _names(pointer: str, name: str = schema.SI) -> dict[str, str]:
     """Lower-cased property name -> spelling, of one definition of the provider schema."""
-    definition = schema.schemastore.document(schema.SI)["definitions"][pointer.rsplit("/", 1)[-1]]
+    definition = schema.schemastore.document(name)["definitions"][pointer.rsplit("/", 1)[-1]]
     return {name.lower(): name for name in definition.get("properties", {})}
 
 
@@ -164,4 +164,37 @@ def poller_problems(doc: Any, path: tuple, poller: dict[str, Any]) -> list[Probl
     if auth is not None and target[0] == schema.SI:
         problems.extend(doc.problem((*path, auth, *sub), f"{message} (CCF provider schema)")
                         for sub, message in schema.check_auth(properties[auth]))
+    return problems
+
+
+TABLE_KEYS = ("name", "builtin", "description", "retention_in_days", "tags", "describe_columns", "columns")
+TABLE_SPELLED = {"retentionindays": "retention_in_days", "schema": "columns and description"}
+COLUMN_KEYS = ("name", "type", "description")
+
+
+def table_problems(doc: Any, path: tuple, table: dict[str, Any]) -> list[Problem]:
+    """A table's own keys, and its other properties (plan, ...) against the provider schema."""
+    problems: list[Problem] = []
+    names = _names(schema.TABLE, schema.OI)
+    verbatim = {}
+    for key, value in table.items():
+        low = key.lower()
+        if key in TABLE_KEYS:
+            continue
+        if low in TABLE_SPELLED:
+            problems.append(doc.problem((*path, key), f"'{key}' is written as '{TABLE_SPELLED[low]}'"))
+        elif low in names:
+            verbatim[key] = value
+        else:
+            problems.append(_unknown(doc, path, key, [*TABLE_KEYS, *(v for k, v in names.items()
+                                                                     if k not in TABLE_SPELLED)], "a table"))
+    problems.extend(_verbatim(doc, path, verbatim, schema.OI, schema.TABLE))
+    column_names = _names(schema.COLUMN, schema.OI)
+    for i, column in enumerate(table.get("columns", [])):
+        for key in column:
+            if key not in COLUMN_KEYS and key.lower() not in column_names:
+                problems.append(_unknown(doc, (*path, "columns", i), key, [*COLUMN_KEYS, *column_names.values()],
+                                         "a column"))
+        extra = {k: v for k, v in column.items() if k not in COLUMN_KEYS}
+        problems.extend(_verbatim(doc, (*path, "columns", i), extra, schema.OI, schema.COLUMN))
     return problems

@@ -18,12 +18,15 @@ from sentinel_pack.validate import schemastore
 
 SI = schemastore.SECURITY_INSIGHTS
 PUSH = schemastore.PUSH
+OI = schemastore.OPERATIONAL_INSIGHTS
 
 #: Where each verbatim manifest section is defined in the provider schema.
 UI_CONFIG = "#/definitions/CustomizableConnectorUiConfig"
 PERMISSIONS = "#/definitions/ConnectorDefinitionsPermissions"
 INSTRUCTION_STEP = "#/definitions/InstructionStep"
 INSTRUCTION = "#/definitions/InstructionStepDetails"
+TABLE = "#/definitions/TableProperties"
+COLUMN = "#/definitions/Column"
 
 
 def _lower_schema(node: Any) -> Any:
@@ -48,7 +51,7 @@ def _documents() -> dict[str, dict[str, Any]]:
     # The auth discriminator is dispatched in ``auth_model`` (vendor-specific types such as
     # AliCloudSlsV1 are real and not in the schema's list); here an auth is any typed object.
     si["definitions"]["CcpAuthConfig"] = {"type": "object", "required": ["type"]}
-    return {SI: si, PUSH: _lower_schema(schemastore.document(PUSH))}
+    return {SI: si, PUSH: _lower_schema(schemastore.document(PUSH)), OI: _lower_schema(schemastore.document(OI))}
 
 
 @cache
@@ -200,6 +203,7 @@ def _spelling() -> dict[str, str]:
                 walk(item)
 
     walk(schemastore.document(SI))
+    walk(schemastore.document(OI))
     return out
 
 
