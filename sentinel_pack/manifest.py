@@ -333,7 +333,7 @@ def _table_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[P
             if found := column_name_problem(column["name"]):
                 problems.append(doc.problem((*path, "columns", index, "name"), found[0], hint=found[1]))
         time_generated = [c for c in columns if c["name"] == "TimeGenerated"]
-        if not time_generated or time_generated[0]["type"] != "datetime":
+        if not time_generated or time_generated[0]["type"].lower() != "datetime":
             problems.append(doc.problem((*path, "columns"), "the table needs a 'TimeGenerated' column of type datetime",
                                         hint="add {name: TimeGenerated, type: datetime}"))
     problems.extend(streams.problems(doc, data, tables, pollers_of(data)))
@@ -357,7 +357,7 @@ def _connector_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> li
     oauth_forms: list[PathKey] = []
     cloudformation_used = False
     for s, step in enumerate(data["connector"]["instruction_steps"]):
-        for i, instruction in enumerate(step["instructions"]):
+        for i, instruction in enumerate(step.get("instructions", [])):
             where = ("connector", "instruction_steps", s, "instructions", i)
             native = instruction.get("parameters")
             if instruction["type"] == "Textbox" and (native is None or "name" in native):

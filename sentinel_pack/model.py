@@ -53,6 +53,7 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
         "Microsoft Sentinel, Microsoft Corporation" if solution["support"]["tier"] == "Microsoft"
         else solution["support"]["name"])
     solution.setdefault("last_publish_date", None)
+    solution.setdefault("first_publish_date", None)
     solution.setdefault("verticals", [])
     from sentinel_pack.content import detections
 
@@ -107,7 +108,7 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     connector["connection_parameters"] = []
     for step in connector["instruction_steps"]:
         step.setdefault("description", None)
-        for instruction in step["instructions"]:
+        for instruction in step.get("instructions", []):
             kind = instruction["type"]
             if "parameters" in instruction:  # CCF's own shape
                 name = instruction["parameters"].get("name")
@@ -116,27 +117,14 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
                     connector["connection_parameters"].append({"name": name, "default": name})
                 elif kind == "OAuthForm":
                     _oauth_form_parameters(connector)
-            elif kind == "CopyableLabel":
-                instruction.setdefault("cloudformation", None)
-                instruction.setdefault("value", None)
-                instruction.setdefault("rows", None)
-                instruction.setdefault("wide_label", True)
-            elif kind == "Textbox":
-                instruction.setdefault("placeholder", "")
-                instruction.setdefault("input_type", "text")
+                continue
+            instruction_defaults(instruction)
+            if kind == "Textbox":
                 connector["textboxes"].append(instruction["name"])
                 connector["connection_parameters"].append({"name": instruction["name"],
                                                            "default": instruction["name"]})
             elif kind == "OAuthForm":
-                instruction.setdefault("client_id_label", "Client ID")
-                instruction.setdefault("client_secret_label", "Client Secret")
-                instruction.setdefault("connect_label", "Connect")
-                instruction.setdefault("disconnect_label", "Disconnect")
                 _oauth_form_parameters(connector)
-            elif kind == "ConnectionToggleButton":
-                instruction.setdefault("name", "toggle")
-                instruction.setdefault("connect_label", "Connect")
-                instruction.setdefault("disconnect_label", "Disconnect")
 
     prefix = connector["file_prefix"]
     custom = [t for t in tables if not t["builtin"]]
@@ -178,6 +166,27 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     connector["ui"] = _connector_ui(connector, tables)
     return {"n": n, "table": table, "tables": tables, "table_files": table_files, "dcr": dcr,
             "connector": connector, "poller": pollers[0], "pollers": pollers, "aws": aws, "files": files}
+
+
+#: Defaults of the optional keys of sentinel-pack's instruction forms.
+INSTRUCTION_DEFAULTS = {
+    "CopyableLabel": {"cloudformation": None, "value": None, "rows": None, "wide_label": True},
+    "Textbox": {"placeholder": "", "input_type": "text"},
+    "OAuthForm": {"client_id_label": "Client ID", "client_secret_label": "Client Secret",
+                  "connect_label": "Connect", "disconnect_label": "Disconnect"},
+    "ConnectionToggleButton": {"name": "toggle", "connect_label": "Connect", "disconnect_label": "Disconnect"},
+}
+
+
+def instruction_defaults(instruction: dict[str, Any]) -> dict[str, Any]:
+    for key, value in INSTRUCTION_DEFAULTS.get(instruction["type"], {}).items():
+        instruction.setdefault(key, value)
+    return instruction
+
+
+def instruction_to_ccf(instruction: dict[str, Any]) -> dict[str, Any]:
+    """An instruction as the connector definition holds it (import compares with this)."""
+    return _instruction(instruction_defaults(dict(instruction)))
 
 
 def _oauth_form_parameters(connector: dict[str, Any]) -> None:
@@ -269,6 +278,8 @@ def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> di
     if "sample_queries" in connector:
         ui["sampleQueries"] = [{"description": q["description"], "query": q["query"]}
                                for q in connector["sample_queries"]]
+    elif "sampleQueries" in verbatim:
+        ui["sampleQueries"] = verbatim.pop("sampleQueries")
     ui["dataTypes"] = take("dataTypes", [
         {"name": t["name"], "lastDataReceivedQuery": f"{t['name']}\n| where TimeGenerated > ago(12h)\n"
                                                      "| summarize Time = max(TimeGenerated)\n| where isnotempty(Time)"}
@@ -305,7 +316,8 @@ def _step(step: dict[str, Any], connector: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"title": step["title"]}
     if step.get("description"):
         out["description"] = step["description"]
-    out["instructions"] = [_instruction(i) for i in step["instructions"]]
+    if "instructions" in step:
+        out["instructions"] = [_instruction(i) for i in step["instructions"]]
     out.update({k: v for k, v in step.items() if k not in ("title", "description", "instructions")})
     return out
 

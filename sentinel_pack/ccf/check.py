@@ -17,8 +17,9 @@ from sentinel_pack.errors import Problem
 CONNECTOR_KEYS = ("id", "file_prefix", "title", "publisher", "preview", "description", "graph_queries",
                   "sample_queries", "permissions", "instruction_steps")
 #: CCF names whose value the manifest writes under its own key, or derives.
-CONNECTOR_SPELLED = {"descriptionmarkdown": "description", "instructionsteps": "instruction_steps",
-                     "samplequeries": "sample_queries"}
+CONNECTOR_SPELLED = {"descriptionmarkdown": "description", "instructionsteps": "instruction_steps"}
+#: connectorUiConfig fields real connectors use that the vendored schema lacks (accepted as written).
+UI_EXTRA = {"samplequeries": "sampleQueries"}
 STEP_KEYS = ("title", "description", "instructions")
 POLLER_KEYS = ("kind", "name", "stream")
 #: Poller properties that the manifest derives from the connector and its DCR.
@@ -59,7 +60,7 @@ def _unknown(doc: Any, path: tuple, key: str, known: list[str], what: str) -> Pr
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not close:
         close = [k for k in known if k.lower() == key.replace("_", "").lower()]
-    hint = f"did you mean '{close[0]}'?" if close else f"{what} takes: {', '.join(sorted(known, key=str.lower))}"
+    hint = f"did you mean '{close[0]}'?" if close else f"{what} takes: {', '.join(sorted(set(known), key=str.lower))}"
     return doc.problem((*path, key), f"unknown key '{key}'", hint=hint)
 
 
@@ -80,6 +81,12 @@ def connector_problems(doc: Any, connector: dict[str, Any]) -> list[Problem]:
         if low in CONNECTOR_SPELLED:
             problems.append(doc.problem(("connector", key), f"'{key}' is written as '{CONNECTOR_SPELLED[low]}'",
                                         hint=f"rename it to '{CONNECTOR_SPELLED[low]}'"))
+        elif low in UI_EXTRA:
+            if "sample_queries" in connector:
+                problems.append(doc.problem(("connector", key), f"'{key}' beside 'sample_queries'",
+                                            hint="write one of them"))
+            elif not isinstance(value, list) or not all(isinstance(q, dict) and "query" in q for q in value):
+                problems.append(doc.problem(("connector", key), "expected a list of {query, ...} objects"))
         elif low in ui_names and low not in ("id", "title", "publisher", "permissions"):
             verbatim[key] = value
         else:
@@ -161,7 +168,7 @@ def poller_problems(doc: Any, path: tuple, poller: dict[str, Any]) -> list[Probl
     satisfied = frozenset({*DERIVED, "datatype", *sugar_sections})
     problems.extend(_verbatim(doc, path, properties, *target, satisfied=satisfied))
     auth = next((k for k in properties if k.lower() == "auth"), None)
-    if auth is not None and target[0] == schema.SI:
+    if auth is not None and kind == "RestApiPoller":  # the kind whose auth is CCF's CcpAuthConfig
         problems.extend(doc.problem((*path, auth, *sub), f"{message} (CCF provider schema)")
                         for sub, message in schema.check_auth(properties[auth]))
     return problems
@@ -192,9 +199,11 @@ def table_problems(doc: Any, path: tuple, table: dict[str, Any]) -> list[Problem
     column_names = _names(schema.COLUMN, schema.OI)
     for i, column in enumerate(table.get("columns", [])):
         for key in column:
-            if key not in COLUMN_KEYS and key.lower() not in column_names:
-                problems.append(_unknown(doc, (*path, "columns", i), key, [*COLUMN_KEYS, *column_names.values()],
-                                         "a column"))
+            # Columns carry fields the vendored schema lacks (isDefaultDisplay): only a near-miss
+            # of a known name is taken for a typo.
+            known = [*COLUMN_KEYS, *column_names.values()]
+            if key not in known and difflib.get_close_matches(key, known, n=1, cutoff=0.8):
+                problems.append(_unknown(doc, (*path, "columns", i), key, known, "a column"))
         extra = {k: v for k, v in column.items() if k not in COLUMN_KEYS}
         problems.extend(_verbatim(doc, (*path, "columns", i), extra, schema.OI, schema.COLUMN))
     return problems

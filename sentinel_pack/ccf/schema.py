@@ -138,7 +138,8 @@ def _leaves(error: Any) -> Iterator[Any]:
             if sub.validator == "pattern" and "\\[" in str(sub.validator_value):
                 continue
             yield from _leaves(sub)
-    elif error.validator not in ("enum", "const") and not _is_dynamic(error.instance):
+    elif error.validator not in ("enum", "const") and not _is_dynamic(error.instance) and error.instance is not None:
+        # null is "not set" to ARM (real definitions write "value": null)
         yield error
 
 

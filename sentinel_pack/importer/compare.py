@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from sentinel_pack import arm
-from sentinel_pack.importer.discover import ConnectorSet
+from sentinel_pack.importer.discover import ConnectorSet, ci, stream_of
 from sentinel_pack.importer.run import Difference, original_package
 
 _MISSING = object()
@@ -43,17 +43,16 @@ def _source_documents(connectors: list[ConnectorSet]) -> dict[str, list[tuple[st
 
     docs: dict[str, list[tuple[str, Any]]] = {}
     for n, connector in enumerate(connectors, start=1):
-        found = {
-            "dataconnectordefinitions": (connector.id, connector.definition.body.get("properties", {})),
-            "datacollectionrules": (str(connector.dcr.body.get("name")),
-                                    resolved(connector.dcr.body, arm.install_time(n))),
-            "dataconnectors": (connector.id, resolved(connector.poller.body, arm.CONNECT_TIME)),
-        }
-        if connector.table is not None:
-            found["tables"] = (str(connector.table.body.get("name")),
-                               resolved(connector.table.body, arm.install_time(n)))
-        for kind, entry in found.items():
-            docs.setdefault(kind, []).append(entry)
+        found = [
+            ("dataconnectordefinitions", connector.id, connector.definition.body.get("properties", {})),
+            ("datacollectionrules", str(connector.dcr.body.get("name")),
+             resolved(connector.dcr.body, arm.install_time(n))),
+        ]
+        found.extend(("dataconnectors", stream_of(p), resolved(p.body, arm.CONNECT_TIME)) for p in connector.pollers)
+        found.extend(("tables", str(t.body.get("name")), resolved(t.body, arm.install_time(n)))
+                     for t in connector.tables.values() if t is not None)
+        for kind, identity, doc in found:
+            docs.setdefault(kind, []).append((identity, doc))
     return docs
 
 
@@ -63,7 +62,7 @@ def _identity(kind: str, node: dict[str, Any]) -> str:
     if kind == "dataconnectordefinitions":
         return str((properties.get("connectorUiConfig") or {}).get("id"))
     if kind == "dataconnectors":
-        return str(properties.get("connectorDefinitionName"))
+        return str(ci(ci(properties, "dcrConfig", {}), "streamName"))
     return str(node.get("name"))
 
 

@@ -1,35 +1,51 @@
-"""Which files form the connector: found by content, as the official packager finds them.
+"""Which files form each connector: found by content, as the official packager finds them.
 
-The definition by its type; the poller by ``connectorDefinitionName``; the DCR by the input
-stream the poller sends to; the table by the DCR's output stream. When a folder holds several
-connector sets, the one the Data file names wins and the others are reported.
+The definition by its type; its pollers by ``connectorDefinitionName``; the DCR by the streams
+the pollers send to (or, for a stream the service names itself such as
+``SENTINEL_AWSS3SERVERACCESS``, the one DCR beside the definition); the tables by the DCR's
+output streams. When a folder holds several connector sets, the ones the Data file names win
+and the others are reported; connector files that no connector uses are reported too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.importer.layout import Resource
 
 
+def ci(mapping: Any, key: str, default: Any = None) -> Any:
+    """``mapping[key]`` ignoring case, as ARM and CCF read property names."""
+    if not isinstance(mapping, dict):
+        return default
+    if key in mapping:
+        return mapping[key]
+    return next((v for k, v in mapping.items() if str(k).lower() == key.lower()), default)
+
+
 @dataclass
 class ConnectorSet:
     definition: Resource
-    poller: Resource
+    pollers: list[Resource]
     dcr: Resource
-    table: Resource | None
+    tables: dict[str, Resource | None]  # output table name -> its file (None: built-in, or not found)
     notes: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
         return definition_id(self.definition)
 
+    @property
+    def poller(self) -> Resource:
+        return self.pollers[0]
+
 
 def definition_id(resource: Resource) -> str:
-    ui = resource.body.get("properties", {}).get("connectorUiConfig", {})
-    return str(ui.get("id") or resource.body.get("name", ""))
+    ui = ci(ci(resource.body, "properties", {}), "connectorUiConfig", {})
+    return str(ci(ui, "id") or resource.body.get("name", ""))
 
 
 def _is(resource: Resource, suffix: str) -> bool:
@@ -38,6 +54,24 @@ def _is(resource: Resource, suffix: str) -> bool:
 
 def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
+
+
+def stream_of(poller: Resource) -> str:
+    return str(ci(ci(ci(poller.body, "properties", {}), "dcrConfig", {}), "streamName", ""))
+
+
+def flows_of(dcr: Resource) -> list[dict[str, Any]]:
+    flows = ci(ci(dcr.body, "properties", {}), "dataFlows", [])
+    return [f for f in flows if isinstance(f, dict)] if isinstance(flows, list) else []
+
+
+def output_of(flow: dict[str, Any]) -> str:
+    """A flow's output stream; without one, its input stream is also its output (Microsoft-<table>)."""
+    output = ci(flow, "outputStream")
+    if output:
+        return str(output)
+    streams = ci(flow, "streams", [])
+    return str(streams[0]) if streams else ""
 
 
 def discover(root: Path, resources: list[Resource], named_in_data_file: list[str]) -> list[ConnectorSet]:
@@ -50,8 +84,10 @@ def discover(root: Path, resources: list[Resource], named_in_data_file: list[str
     wanted = [n.replace("\\", "/").replace(" ", "").lower() for n in named_in_data_file]
     by_path = {_rel(root, d.file).replace(" ", "").lower(): d for d in definitions}
     chosen: list[Resource] = []
-    for resource in (by_path[w] for w in wanted if w in by_path):
-        if all(resource is not c for c in chosen):
+    for name in wanted:
+        # Data files name connectors relative to the solution, or prefixed with its folder name.
+        resource = by_path.get(name) or next((d for p, d in by_path.items() if name.endswith("/" + p)), None)
+        if resource is not None and all(resource is not c for c in chosen):
             chosen.append(resource)
     if not chosen and len(definitions) == 1:
         chosen = [definitions[0]]
@@ -66,33 +102,56 @@ def discover(root: Path, resources: list[Resource], named_in_data_file: list[str
     for other in definitions:
         if all(other is not c for c in chosen):
             notes.append(f"ignored connector definition {definition_id(other)} in {_rel(root, other.file)}")
-    sets = [_complete(root, resources, definition, []) for definition in chosen]
+    sets = [_complete(root, resources, definition) for definition in chosen]
     sets[0].notes[:0] = notes
+    used = {id(r) for s in sets for r in (s.definition, s.dcr, *s.pollers, *(t for t in s.tables.values() if t))}
+    used |= {id(r) for r in resources if _is(r, "dataConnectorDefinitions")}
+    folders = {s.definition.file.parent for s in sets}
+    for resource in resources:
+        if id(resource) not in used and resource.file.parent in folders and resource.type:
+            name = resource.body.get("name", "")
+            sets[0].notes.append(f"{_rel(root, resource.file)}: {resource.type.rsplit('/', 1)[-1]} '{name}' is used "
+                                 "by no connector of the Data file; left out, as the official packager leaves it")
     return sets
 
 
-def _complete(root: Path, resources: list[Resource], chosen: Resource, notes: list[str]) -> ConnectorSet:
-    """The poller, DCR and table that belong to one definition."""
+def _complete(root: Path, resources: list[Resource], chosen: Resource) -> ConnectorSet:
+    """The pollers, DCR and tables that belong to one definition."""
     connector_id = definition_id(chosen)
+    notes: list[str] = []
     pollers = [r for r in resources if _is(r, "/dataConnectors")
-               and r.body.get("properties", {}).get("connectorDefinitionName") == connector_id]
+               and str(ci(ci(r.body, "properties", {}), "connectorDefinitionName", "")).lower() == connector_id.lower()]
     if not pollers:
         raise SentinelPackError(Problem(f"no poller has connectorDefinitionName '{connector_id}'",
-                                        file=str(chosen.file)))
-    poller = pollers[0]
-    for extra in pollers[1:]:
-        notes.append(f"ignored a second poller for {connector_id} in {_rel(root, extra.file)}")
+                                        file=str(chosen.file), hint="the poller file's properties.connectorDefinitionName "
+                                        "must be the definition's connectorUiConfig.id"))
+    streams = [stream_of(p) for p in pollers]
+    rules = [r for r in resources if _is(r, "Microsoft.Insights/dataCollectionRules")]
 
-    stream = poller.body["properties"].get("dcrConfig", {}).get("streamName")
-    dcrs = [r for r in resources if _is(r, "Microsoft.Insights/dataCollectionRules")
-            and stream in r.body.get("properties", {}).get("streamDeclarations", {})]
+    def reads(dcr: Resource) -> set[str]:
+        declared = set(ci(ci(dcr.body, "properties", {}), "streamDeclarations", {}) or {})
+        return declared | {s for f in flows_of(dcr) for s in ci(f, "streams", []) or []}
+
+    dcrs = [r for r in rules if set(streams) & reads(r)]
     if not dcrs:
-        raise SentinelPackError(Problem(f"no data collection rule declares the poller's stream '{stream}'",
-                                        file=str(poller.file), path="properties.dcrConfig.streamName"))
+        beside = [r for r in rules if r.file.parent == chosen.file.parent]
+        if len(beside) != 1:
+            raise SentinelPackError(Problem(f"no data collection rule reads the poller's stream '{streams[0]}'",
+                                            file=str(pollers[0].file), path="properties.dcrConfig.streamName"))
+        dcrs = beside
+        notes.append(f"no DCR declares the stream '{streams[0]}' (the service names it); using the DCR "
+                     f"beside the definition, {_rel(root, beside[0].file)}")
     dcr = dcrs[0]
-    flows = [f for f in dcr.body["properties"].get("dataFlows", []) if stream in f.get("streams", [])]
-    output = flows[0].get("outputStream", "") if flows else ""
-    table_name = output.removeprefix("Custom-")
-    tables = [r for r in resources if _is(r, "/tables") and r.body.get("name") == table_name]
-    table = tables[0] if tables else None
-    return ConnectorSet(definition=chosen, poller=poller, dcr=dcr, table=table, notes=notes)
+    if not flows_of(dcr):
+        raise SentinelPackError(Problem("the data collection rule has no dataFlows", file=str(dcr.file),
+                                        path="properties.dataFlows"))
+    tables: dict[str, Resource | None] = {}
+    for flow in flows_of(dcr):
+        output = output_of(flow)
+        if output.startswith("Custom-"):
+            name = output.removeprefix("Custom-")
+            found = [r for r in resources if _is(r, "/tables") and str(r.body.get("name")) == name]
+            tables.setdefault(name, found[0] if found else None)
+        elif output.startswith("Microsoft-"):
+            tables.setdefault(output.removeprefix("Microsoft-"), None)
+    return ConnectorSet(definition=chosen, pollers=pollers, dcr=dcr, tables=tables, notes=notes)

@@ -26,7 +26,7 @@ from sentinel_pack.importer.manifest_from import (
     poller_section,
     release_notes_section,
     solution_section,
-    table_section,
+    table_sections,
 )
 from sentinel_pack.manifest import MANIFEST_NAME
 
@@ -40,15 +40,40 @@ def read_solution(source: Path) -> tuple[Imported, list[ConnectorSet]]:
         raise SentinelPackError(Problem("no Data/Solution_*.json file", file=str(source),
                                         hint="import expects the Azure-Sentinel solution layout"))
     data = read_json(data_file)
-    version = str(data.get("Version", ""))
-    connectors = discover(source, connector_resources(source), list(data.get("Data Connectors", [])))
-    solution = solution_section(source, data, version)
-    imported = Imported(manifest={}, notes=[note for c in connectors for note in c.notes])
+    if not isinstance(data, dict):
+        raise SentinelPackError(Problem("expected a JSON object", file=str(data_file)))
+    package = _package_facts(source)
+    notes: list[str] = []
+    version = str(package.get("version") or data.get("Version") or "")
+    if not version:
+        raise SentinelPackError(Problem("missing required key 'Version'", file=str(data_file), path="Version"))
+    if data.get("Version") and str(data["Version"]) != version:
+        notes.append(f"the Data file says version {data['Version']}, the published package {version}; "
+                     f"imported as {version} (original inconsistency)")
+    connectors = discover(source, connector_resources(source), list(data.get("Data Connectors") or []))
+    solution = solution_section(source, data, data_file, version, package, notes)
+    imported = Imported(manifest={}, notes=[*notes, *(note for c in connectors for note in c.notes)])
     items = []
     for connector in connectors:
-        table = table_section(connector)
-        items.append({"table": table, "dcr": dcr_section(connector, table), "connector": connector_section(connector),
-                      "poller": poller_section(connector)})
+        tables = table_sections(connector, package.get("tables", {}), imported.notes)
+        dcr = dcr_section(connector, tables)
+        definition = connector_section(connector, tables, imported.notes)
+        steps = definition["instruction_steps"]
+        oauth_form = any(i["type"] == "OAuthForm" for step in steps for i in step.get("instructions", []))
+        textboxes = [i.get("name") or i.get("parameters", {}).get("name") for step in steps
+                     for i in step.get("instructions", []) if i["type"] == "Textbox"]
+        default_stream = dcr["flows"][0].get("stream", f"Custom-{dcr['flows'][0]['table']}") if "flows" in dcr \
+            else dcr.get("input_stream", f"Custom-{tables[0]['name']}")
+        if len(connector.pollers) > 1:
+            default_stream = ""  # several pollers: each names its stream
+        pollers = [poller_section(connector, n, tables, default_stream, oauth_form, textboxes)
+                   for n in range(len(connector.pollers))]
+        item: dict[str, Any] = {}
+        item.update({"table": tables[0]} if len(tables) == 1 else {"tables": tables})
+        item["dcr"] = dcr
+        item["connector"] = definition
+        item.update({"poller": pollers[0]} if len(pollers) == 1 else {"pollers": pollers})
+        items.append(item)
     imported.manifest = {"manifest_version": 1, "solution": solution}
     if len(items) == 1:
         imported.manifest.update(items[0])
@@ -59,9 +84,37 @@ def read_solution(source: Path) -> tuple[Imported, list[ConnectorSet]]:
     if len(items) == 1 and "aws" in items[0]:
         imported.manifest["aws"] = items[0]["aws"]
     _import_detections(source, data, imported)
-    imported.manifest["release_notes"] = release_notes_section(source, version, solution["first_publish_date"],
+    imported.manifest["release_notes"] = release_notes_section(source, version, solution.get("first_publish_date"),
                                                                imported.notes)
     return imported, connectors
+
+
+def _package_facts(source: Path) -> dict[str, Any]:
+    """What the published package says that a source file may have lost: version, dates, table schemas."""
+    main = original_package(source).get("mainTemplate.json")
+    facts: dict[str, Any] = {"tables": {}}
+    if not isinstance(main, dict):
+        return facts
+    version = (main.get("variables") or {}).get("_solutionVersion")
+    if isinstance(version, str):
+        facts["version"] = version
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            kind = str(node.get("type", "")).lower()
+            props = node.get("properties")
+            if kind.endswith("contentpackages") and isinstance(props, dict) and props.get("firstPublishDate"):
+                facts.setdefault("firstPublishDate", props["firstPublishDate"])
+            if kind.endswith("workspaces/tables") and isinstance(node.get("name"), str) and isinstance(props, dict):
+                facts["tables"].setdefault(node["name"], props)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(main)
+    return facts
 
 
 def _items(manifest: dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,8 +122,8 @@ def _items(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _labels(item: dict[str, Any]) -> list[dict[str, Any]]:
-    return [i for step in item["connector"]["instruction_steps"] for i in step["instructions"]
-            if i["type"] == "CopyableLabel"]
+    return [i for step in item["connector"]["instruction_steps"] for i in step.get("instructions", [])
+            if i["type"] == "CopyableLabel" and "parameters" not in i]
 
 
 def _recognise_cloudformation(imported: Imported, item: dict[str, Any]) -> None:
