@@ -172,7 +172,7 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
             doc["properties"], arm.install_time(scope["n"]), f"{DATA_CONNECTORS}/{name}", "properties")}
             for doc, (_, name) in zip(tables, scope["table_files"], strict=True)],
         "pollers": [{"name": doc["name"], "kind": doc["kind"], "properties": arm.resolve(
-            doc["properties"], arm.connect_time(scope["connector"]["connection_parameters"]),
+            doc["properties"], scope["connector"]["connect_time"],
             f"{DATA_CONNECTORS}/{files['poller']}", "properties")} for doc in pollers],
     }
     return packaged, cloudformation

@@ -194,6 +194,7 @@ def ccf_problems(doc: YamlDocument) -> list[Problem]:
         problems.extend(check.connector_problems(scoped, item["connector"]))
         for path, table in tables_of(item):
             problems.extend(check.table_problems(scoped, path, table))
+        problems.extend(check.dcr_problems(scoped, item["dcr"]))
         for path, poller in pollers_of(item):
             problems.extend(check.poller_problems(scoped, path, poller))
     return problems

@@ -99,7 +99,7 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     table = tables[0]
 
     connector.setdefault("preview", False)
-    connector["version"] = solution["version"]
+    connector["version"] = solution.get("data_connector_version", solution["version"])
     connector["connections_id"] = f"{connector['id']}Connections"
     connector["permissions"].setdefault("resource_providers", [])
     connector["permissions"].setdefault("customs", [])
@@ -142,10 +142,19 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     for poller in pollers:
         _poller(poller, connector, flows)
     for poller in pollers:
-        for name in sorted(poller["placeholders"] - {p["name"] for p in connector["connection_parameters"]}):
+        # ARM parameter names are case-insensitive: {{clientId}} is the OAuthForm's ClientId
+        declared = {p["name"].lower() for p in connector["connection_parameters"]}
+        for name in sorted(n for n in poller["placeholders"] if n.lower() not in declared):
+            declared.add(name.lower())
             # A value of the poller that no text box collects: a parameter the user fills in, as the
             # official packager declares it.
             connector["connection_parameters"].append({"name": name, "default": f"Enter {name} value"})
+        for name, members in sorted(_object_parameters(poller["properties"]).items()):
+            if name.lower() not in {p["name"].lower() for p in connector["connection_parameters"]} | {
+                    t.lower() for t in _TEMPLATE_PARAMETERS}:
+                # [[parameters('auth').appId] (a Push poller): an object the portal passes in.
+                connector["connection_parameters"].append({"name": name, "type": "object", "default": {
+                    m: f"[[parameters('{name}').{m}]]" for m in sorted(members)}})
 
     aws = item.get("aws")
     if aws is not None:
@@ -163,6 +172,11 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
         else:
             aws["eks_audit_pipeline"] = None
 
+    by_lower = {p["name"].lower(): p["name"] for p in connector["connection_parameters"]}
+    names = {n for poller in pollers for n in poller["placeholders"]}
+    names |= {p["name"] for p in connector["connection_parameters"]}
+    connector["connect_time"] = {**{n: parameter(by_lower[n.lower()]) for n in names if n.lower() in by_lower},
+                                 **arm.CONNECT_TIME}
     connector["ui"] = _connector_ui(connector, tables)
     return {"n": n, "table": table, "tables": tables, "table_files": table_files, "dcr": dcr,
             "connector": connector, "poller": pollers[0], "pollers": pollers, "aws": aws, "files": files}
@@ -187,6 +201,29 @@ def instruction_defaults(instruction: dict[str, Any]) -> dict[str, Any]:
 def instruction_to_ccf(instruction: dict[str, Any]) -> dict[str, Any]:
     """An instruction as the connector definition holds it (import compares with this)."""
     return _instruction(instruction_defaults(dict(instruction)))
+
+
+#: Parameters every Connections template declares (mainTemplate.json.j2).
+_TEMPLATE_PARAMETERS = frozenset({"guidValue", "innerWorkspace", "connectorDefinitionName", "workspace", "dcrConfig"})
+
+
+def _object_parameters(value: Any) -> dict[str, set[str]]:
+    """``parameters('x').member`` references in escaped expressions: parameter -> members."""
+    import re
+
+    found: dict[str, set[str]] = {}
+    if isinstance(value, dict):
+        for item in value.values():
+            for name, members in _object_parameters(item).items():
+                found.setdefault(name, set()).update(members)
+    elif isinstance(value, list):
+        for item in value:
+            for name, members in _object_parameters(item).items():
+                found.setdefault(name, set()).update(members)
+    elif isinstance(value, str) and value.startswith("[["):
+        for name, member in re.findall(r"parameters\('([A-Za-z0-9_]+)'\)\.([A-Za-z0-9_]+)", value):
+            found.setdefault(name, set()).add(member)
+    return found
 
 
 def _oauth_form_parameters(connector: dict[str, Any]) -> None:
@@ -248,6 +285,10 @@ def _dcr_properties(dcr: dict[str, Any]) -> dict[str, Any]:
             entry["transformKql"] = flow["transform"]
         data_flows.append(entry)
     properties["dataFlows"] = data_flows
+    from sentinel_pack.ccf.check import DCR_KEYS
+
+    properties.update({k: v for k, v in dcr.items() if k not in DCR_KEYS and k[0].islower()
+                       and k not in ("declarations", "flows", "properties", "input_columns")})
     return properties
 
 
@@ -293,7 +334,7 @@ def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> di
 
 
 #: Keys the model adds to the connector section; they are not connectorUiConfig fields.
-_CONNECTOR_DERIVED = ("version", "connections_id", "textboxes", "connection_parameters", "ui")
+_CONNECTOR_DERIVED = ("version", "connections_id", "textboxes", "connection_parameters", "connect_time", "ui")
 
 
 def _permissions(permissions: dict[str, Any]) -> dict[str, Any]:
@@ -313,7 +354,7 @@ def _permissions(permissions: dict[str, Any]) -> dict[str, Any]:
 
 
 def _step(step: dict[str, Any], connector: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": step["title"]}
+    out: dict[str, Any] = {"title": step["title"]} if "title" in step else {}
     if step.get("description"):
         out["description"] = step["description"]
     if "instructions" in step:

@@ -239,20 +239,47 @@ def _edit_json(path: Path, change) -> None:
 
 
 @pytest.mark.parametrize("upstream", ["restapi_apikey"], indirect=True)
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda d: d["properties"]["auth"].update(type="JwtToken"), "auth type 'JwtToken' cannot be expressed"),
-    (lambda d: d["properties"].update(addOnAttributes={"x": "y"}),
-     "properties.addOnAttributes: the poller field 'addOnAttributes' cannot be expressed"),
+@pytest.mark.parametrize(("change", "kept"), [
+    (lambda d: d["properties"]["auth"].update(type="JwtToken", UserToken="{{apiKey}}"),
+     ("auth", {"type": "JwtToken", "ApiKey": "{{apiKey}}", "apiKeyName": "X-Api-Key", "UserToken": "{{apiKey}}"})),
+    (lambda d: d["properties"].update(addOnAttributes={"x": "y"}), ("addOnAttributes", {"x": "y"})),
     (lambda d: d["properties"]["paging"].update(stopOnEmpty=True),
-     "properties.paging.stopOnEmpty: the field 'stopOnEmpty' cannot be expressed"),
-    (lambda d: d["properties"]["auth"].update(ApiKey="{{token}}"),
-     "poller.auth.api_key_from: no Textbox instruction is named 'token'"),
-], ids=["auth-type", "poller-field", "paging-field", "unknown-textbox"])
-def test_broken_upstream_poller_is_a_clear_error(upstream: Path, tmp_path: Path, change, message: str) -> None:
+     ("paging", {"pagingType": "Offset", "PageSize": 100, "pageSizeParameterName": "limit",
+                 "OffsetParaName": "offset", "stopOnEmpty": True})),
+], ids=["auth-type", "poller-field", "paging-field"])
+def test_ccf_fields_are_kept_verbatim(upstream: Path, tmp_path: Path, change, kept) -> None:
+    """What sentinel-pack's own keys cannot say stays in CCF's shape, and builds back the same."""
     _edit_json(upstream / "Data Connectors/NorthwindAlerts_PollingConfig.json", change)
+    imported, differences, _ = import_solution(upstream, tmp_path / "m")
+    key, value = kept
+    assert imported.manifest["poller"][key] == value
+    poller = _load(upstream / "Data Connectors/NorthwindAlerts_PollingConfig.json")
+    build(tmp_path / "m", tmp_path / "b", validate=False)
+    assert _load(tmp_path / "b/Data Connectors/NorthwindAlerts_PollingConfig.json")["properties"][key] == value
+    assert [d.path for d in differences if key.lower() not in d.path.lower()] == []
+    assert poller["properties"][key] == value
+
+
+@pytest.mark.parametrize("upstream", ["restapi_apikey"], indirect=True)
+def test_a_placeholder_no_text_box_collects_becomes_a_parameter(upstream: Path, tmp_path: Path) -> None:
+    _edit_json(upstream / "Data Connectors/NorthwindAlerts_PollingConfig.json",
+               lambda d: d["properties"]["auth"].update(ApiKey="{{token}}"))
+    import_solution(upstream, tmp_path / "m")
+    build(tmp_path / "m", tmp_path / "b", validate=False)
+    main = _load(tmp_path / "b/Package/mainTemplate.json")
+    connections = next(r for r in main["resources"] if r["properties"].get("contentKind") == "ResourcesDataConnector")
+    inner = connections["properties"]["mainTemplate"]
+    assert inner["parameters"]["token"] == {"defaultValue": "Enter token value", "type": "securestring", "minLength": 1}
+    assert inner["resources"][1]["properties"]["auth"]["ApiKey"] == "[[parameters('token')]"
+
+
+@pytest.mark.parametrize("upstream", ["restapi_apikey"], indirect=True)
+def test_broken_upstream_poller_is_a_clear_error(upstream: Path, tmp_path: Path) -> None:
+    _edit_json(upstream / "Data Connectors/NorthwindAlerts_PollingConfig.json",
+               lambda d: d["properties"].pop("auth"))
     result = runner.invoke(app, ["import", str(upstream), "--out", str(tmp_path / "m")])
     assert result.exit_code == 1, result.output
-    assert message in _output(result)
+    assert "poller: missing required key 'auth'" in _output(result)
     assert "sentinel-pack-import-" not in result.output  # never the scratch folder's path
     assert not (tmp_path / "m").exists()
 
@@ -260,9 +287,16 @@ def test_broken_upstream_poller_is_a_clear_error(upstream: Path, tmp_path: Path,
 @pytest.mark.parametrize("upstream", ["restapi_apikey"], indirect=True)
 def test_custom_output_table_without_table_file(upstream: Path, tmp_path: Path) -> None:
     (upstream / "Data Connectors/NorthwindAlerts_Table.json").unlink()
-    result = runner.invoke(app, ["import", str(upstream), "--out", str(tmp_path / "m")])
+    imported, differences, _ = import_solution(upstream, tmp_path / "m")
+    assert any("no table file defines NorthwindAlerts_CL; took its schema from the published package" in n
+               for n in imported.notes)
+    assert differences == []
+    main = _load(upstream / "Package/mainTemplate.json")
+    main["resources"][0]["properties"]["mainTemplate"]["resources"].pop(3)  # the package lacks it too
+    (upstream / "Package/mainTemplate.json").write_text(json.dumps(main))
+    result = runner.invoke(app, ["import", str(upstream), "--out", str(tmp_path / "n")])
     assert result.exit_code == 1
-    assert "no table file defines 'NorthwindAlerts_CL', the DCR's output table" in _output(result)
+    assert "no table file defines 'NorthwindAlerts_CL', an output table of the DCR" in _output(result)
 
 
 # --- init --------------------------------------------------------------------------------------

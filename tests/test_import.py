@@ -111,14 +111,16 @@ def test_unrecognised_cloudformation_is_kept_literally(upstream: Path, tmp_path:
     assert rebuilt["properties"]["connectorUiConfig"] == definition["properties"]["connectorUiConfig"]
 
 
-def test_unsupported_poller_kind_is_a_clear_error(upstream: Path, tmp_path: Path) -> None:
+def test_unknown_poller_kind_is_a_clear_error(upstream: Path, tmp_path: Path) -> None:
     path = upstream / "Data Connectors/AWSEKS_PollingConfig.json"
     poller = _load(path)
-    poller["kind"] = "GCP"
+    poller["kind"] = "AmazonWebServicesS4"
     path.write_text(json.dumps(poller))
     result = runner.invoke(app, ["import", str(upstream), "--out", str(tmp_path / "m")])
     assert result.exit_code == 1
-    assert "poller kind 'GCP' cannot be expressed in a sentinel-pack manifest yet" in " ".join(result.output.split())
+    output = " ".join(result.output.split())
+    assert "poller.kind: 'AmazonWebServicesS4' is not allowed: no data connector kind of the provider schema" in output
+    assert "did you mean 'AmazonWebServicesS3'?" in output
     assert not (tmp_path / "m").exists()
 
 

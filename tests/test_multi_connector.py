@@ -72,7 +72,8 @@ def test_the_package_carries_both_connectors(built: Path) -> None:
     ui = _load(built / "Package/createUiDefinition.json")
     assert "**Data Connectors:** 2" in ui["parameters"]["config"]["basics"]["description"]
     names = [e["name"] for e in ui["parameters"]["steps"][0]["elements"]]
-    assert names == ["dataconnectors1-text", "dataconnectors2-text", "dataconnectors-link2"]
+    # as the official packager lays them out (the published Miro package): text and link per connector
+    assert names == ["dataconnectors1-text", "dataconnectors-link1", "dataconnectors2-text", "dataconnectors-link2"]
 
 
 def test_two_connectors_validate_clean(built: Path) -> None:

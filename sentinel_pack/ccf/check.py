@@ -90,8 +90,11 @@ def connector_problems(doc: Any, connector: dict[str, Any]) -> list[Problem]:
         elif low in ui_names and low not in ("id", "title", "publisher", "permissions"):
             verbatim[key] = value
         else:
-            problems.append(_unknown(doc, ("connector",), key, [*CONNECTOR_KEYS, *(
-                v for k, v in ui_names.items() if k not in CONNECTOR_SPELLED)], "connector"))
+            # Real definitions carry fields the vendored schema lacks (providerDisplayName): a
+            # camelCase key is taken as written; a snake_case one or a near-miss of a known key is a typo.
+            known = [*CONNECTOR_KEYS, *(v for k, v in ui_names.items() if k not in CONNECTOR_SPELLED)]
+            if "_" in key or difflib.get_close_matches(key, known, n=1, cutoff=0.8):
+                problems.append(_unknown(doc, ("connector",), key, known, "connector"))
     lowered = {k.lower(): k for k in verbatim}
     for sugar, ccf in (("graph_queries", "graphqueries"), ("preview", "availability")):
         if sugar in connector and ccf in lowered:
@@ -206,4 +209,30 @@ def table_problems(doc: Any, path: tuple, table: dict[str, Any]) -> list[Problem
                 problems.append(_unknown(doc, (*path, "columns", i), key, known, "a column"))
         extra = {k: v for k, v in column.items() if k not in COLUMN_KEYS}
         problems.extend(_verbatim(doc, (*path, "columns", i), extra, schema.OI, schema.COLUMN))
+    return problems
+
+
+DCR_KEYS = ("name", "destination", "input_stream", "input_columns", "transform", "streams", "flows")
+DCR_DERIVED = {"datacollectionendpointid": "the workspace", "streamdeclarations": "'streams' or the tables",
+               "destinations": "'destination'", "dataflows": "'flows' or 'transform'"}
+
+
+def dcr_problems(doc: Any, dcr: dict[str, Any]) -> list[Problem]:
+    """The DCR's own keys, and its other properties (dataSources, ...) against the provider schema."""
+    problems: list[Problem] = []
+    names = _names(schema.DCR, schema.INSIGHTS)
+    verbatim = {}
+    for key, value in dcr.items():
+        low = key.lower()
+        if key in DCR_KEYS:
+            continue
+        if low in DCR_DERIVED:
+            problems.append(doc.problem(("dcr", key), f"'{key}' is derived from {DCR_DERIVED[low]}",
+                                        hint="remove it; sentinel-pack writes it"))
+        elif low in names:
+            verbatim[key] = value
+        else:
+            problems.append(_unknown(doc, ("dcr",), key, [*DCR_KEYS, *(v for k, v in names.items()
+                                                                     if k not in DCR_DERIVED)], "dcr"))
+    problems.extend(_verbatim(doc, ("dcr",), verbatim, schema.INSIGHTS, schema.DCR))
     return problems

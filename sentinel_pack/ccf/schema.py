@@ -19,6 +19,8 @@ from sentinel_pack.validate import schemastore
 SI = schemastore.SECURITY_INSIGHTS
 PUSH = schemastore.PUSH
 OI = schemastore.OPERATIONAL_INSIGHTS
+INSIGHTS = schemastore.INSIGHTS
+DCR = "#/definitions/DataCollectionRuleResourceProperties"
 
 #: Where each verbatim manifest section is defined in the provider schema.
 UI_CONFIG = "#/definitions/CustomizableConnectorUiConfig"
@@ -51,7 +53,8 @@ def _documents() -> dict[str, dict[str, Any]]:
     # The auth discriminator is dispatched in ``auth_model`` (vendor-specific types such as
     # AliCloudSlsV1 are real and not in the schema's list); here an auth is any typed object.
     si["definitions"]["CcpAuthConfig"] = {"type": "object", "required": ["type"]}
-    return {SI: si, PUSH: _lower_schema(schemastore.document(PUSH)), OI: _lower_schema(schemastore.document(OI))}
+    return {SI: si, PUSH: _lower_schema(schemastore.document(PUSH)), OI: _lower_schema(schemastore.document(OI)),
+            INSIGHTS: _lower_schema(schemastore.document(INSIGHTS))}
 
 
 @cache
@@ -205,6 +208,7 @@ def _spelling() -> dict[str, str]:
 
     walk(schemastore.document(SI))
     walk(schemastore.document(OI))
+    walk(schemastore.document(INSIGHTS))
     return out
 
 

@@ -38,15 +38,15 @@ def declarations(item: dict[str, Any], flow_list: list[dict[str, Any]]) -> dict[
     """Input stream -> its columns ``{name, type}``, in the order the flows first read them."""
     dcr = item["dcr"]
     if "streams" in dcr:
-        return {name: [{"name": c["name"], "type": c["type"]} for c in columns]
-                for name, columns in dcr["streams"].items()}
+        return {name: [dict(c) for c in columns] for name, columns in dcr["streams"].items()}
     out: dict[str, list[dict[str, str]]] = {}
     for flow in flow_list:
         stream = flow["stream"]
         if not stream.startswith("Custom-") or stream in out:
             continue
         columns = dcr["input_columns"] if "input_columns" in dcr else flow["table"].get("columns", [])
-        out[stream] = [{"name": c["name"], "type": c["type"]} for c in columns]
+        out[stream] = [{"name": c["name"], "type": c["type"]} if columns is not dcr.get("input_columns") else dict(c)
+                       for c in columns]
     return out
 
 

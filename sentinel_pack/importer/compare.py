@@ -11,6 +11,8 @@ absent one; the hand-concatenated data collection endpoint id and its ``resource
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from sentinel_pack import arm
@@ -20,17 +22,122 @@ from sentinel_pack.importer.run import Difference, original_package
 _MISSING = object()
 _DCE_CONCAT = ("[concat('/subscriptions/',parameters('subscription'),'/resourceGroups/',"
                "parameters('resourceGroupName'),'/providers/Microsoft.Insights/dataCollectionEndpoints/',parameters('workspace'))]")
-_DCE_RESOURCE_ID = ("[resourceId(parameters('subscription'), parameters('resourceGroupName'), "
-                    "'Microsoft.Insights/dataCollectionEndpoints', parameters('workspace'))]")
+_DCE_RESOURCE_ID = ("[resourceId(parameters('subscription'),parameters('resourceGroupName'),"
+                    "'Microsoft.Insights/dataCollectionEndpoints',parameters('workspace'))]")
+_VARIABLE = re.compile(r"^\[variables\('([^']+)'\)\]$")
 
 
 def equivalent(doc: Any) -> Any:
-    """``doc`` with deployment-neutral spellings unified (null members dropped, ids via resourceId)."""
+    """``doc`` with deployment-neutral spellings unified.
+
+    A ``null`` member and an absent one; ``[variables('x')]`` and the value of ``x`` (packager
+    generations differ in what they put into variables, e.g. ``_email``); whitespace and empty
+    ``''`` arguments inside expressions (``concat('', parameters('a'), '/b')``); the
+    hand-concatenated data collection endpoint id and its ``resourceId()`` form (docs/differences.md
+    D7, D8), so that arm-ttk-clean rebuilds still count as faithful.
+    """
+    if isinstance(doc, dict) and isinstance(doc.get("variables"), dict):
+        doc = _inline_variables(doc)
+    return _normal(doc)
+
+
+def _normal(doc: Any) -> Any:
     if isinstance(doc, dict):
-        return {k: equivalent(v) for k, v in doc.items() if v is not None}
+        return {k: _normal(v) for k, v in doc.items() if v is not None}
     if isinstance(doc, list):
-        return [equivalent(v) for v in doc]
-    return _DCE_RESOURCE_ID if doc == _DCE_CONCAT else doc
+        return [_normal(v) for v in doc]
+    if doc == "[json('{}')]":
+        return {}  # how the packager writes an empty object (a DCR's dataSources)
+    if isinstance(doc, str) and doc.startswith("[") and doc.endswith("]"):
+        doc = _expression(doc)
+        return _DCE_RESOURCE_ID if doc == _DCE_CONCAT else doc
+    return doc
+
+
+def align_case(rebuilt: Any, original: Any) -> Any:
+    """``rebuilt`` with each property name spelt as ``original`` spells it where they differ only in case.
+
+    ARM and CCF read property names without regard to case (``ApiKeyName`` is ``apiKeyName``),
+    so such a difference deploys identically and is not reported.
+    """
+    if isinstance(rebuilt, dict) and isinstance(original, dict):
+        spelling = {str(k).lower(): k for k in original}
+        out = {}
+        for key, value in rebuilt.items():
+            target = key if key in original else spelling.get(str(key).lower(), key)
+            out[target] = align_case(value, original.get(target))
+        return out
+    if isinstance(rebuilt, list) and isinstance(original, list):
+        return [align_case(v, original[i] if i < len(original) else None) for i, v in enumerate(rebuilt)]
+    return rebuilt
+
+
+def _split_arguments(text: str) -> list[str]:
+    parts, depth, quoted, current = [], 0, False, ""
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+        if char == "," and depth == 0 and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _expression(text: str) -> str:
+    """Whitespace outside string literals removed; ``concat`` without empty or split literals."""
+    out, quoted = "", False
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        if quoted or not char.isspace():
+            out += char
+    match = re.fullmatch(r"(\[\[?)concat\((.*)\)\]", out)
+    if not match:
+        return out
+    merged: list[str] = []
+    for arg in _split_arguments(match.group(2)):
+        if arg == "''":
+            continue
+        if merged and arg.startswith("'") and arg.endswith("'") and merged[-1].startswith("'") \
+                and merged[-1].endswith("'"):
+            merged[-1] = merged[-1][:-1] + arg[1:]
+        else:
+            merged.append(arg)
+    return f"{match.group(1)}concat({','.join(merged)})]"
+
+
+def _inline_variables(template: dict[str, Any]) -> dict[str, Any]:
+    variables = template["variables"]
+
+    def value_of(node: Any, depth: int = 0) -> Any:
+        if isinstance(node, dict):
+            return {k: value_of(v, depth) for k, v in node.items()}
+        if isinstance(node, list):
+            return [value_of(v, depth) for v in node]
+        if isinstance(node, str) and depth < 8:
+            match = _VARIABLE.match(node)
+            if match and match.group(1) in variables and isinstance(variables[match.group(1)], str):
+                return value_of(variables[match.group(1)], depth + 1)
+        return node
+
+    body = {k: value_of(v) for k, v in template.items() if k != "variables"}
+    inlined = {k: value_of(v) for k, v in variables.items()}
+    text = json.dumps(body)
+    used = {name for name in inlined if f"variables('{name}')" in text}
+    while True:  # variables that the kept ones refer to stay as well
+        more = {name for name in inlined if name not in used
+                and any(f"variables('{name}')" in json.dumps(inlined[u]) for u in used)}
+        if not more:
+            break
+        used |= more
+    return {**body, "variables": {k: v for k, v in inlined.items() if k in used}}
 
 
 def _source_documents(connectors: list[ConnectorSet]) -> dict[str, list[tuple[str, Any]]]:
@@ -97,7 +204,8 @@ def compare_packages(source, connectors: list[ConnectorSet], rendered) -> list[D
     sources = _source_documents(connectors)
     differences: list[Difference] = []
     for name, original in originals.items():
-        original, rebuilt = equivalent(original), equivalent(rendered.documents[f"Package/{name}"])
+        original = equivalent(original)
+        rebuilt = align_case(equivalent(rendered.documents[f"Package/{name}"]), original)
         tree = DeepDiff(original, rebuilt, view="tree", verbose_level=2)
         for change_type, items in tree.items():
             for item in items:

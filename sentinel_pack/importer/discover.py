@@ -123,7 +123,8 @@ def _complete(root: Path, resources: list[Resource], chosen: Resource) -> Connec
                and str(ci(ci(r.body, "properties", {}), "connectorDefinitionName", "")).lower() == connector_id.lower()]
     if not pollers:
         raise SentinelPackError(Problem(f"no poller has connectorDefinitionName '{connector_id}'",
-                                        file=str(chosen.file), hint="the poller file's properties.connectorDefinitionName "
+                                        file=str(chosen.file),
+                                        hint="the poller file's properties.connectorDefinitionName "
                                         "must be the definition's connectorUiConfig.id"))
     streams = [stream_of(p) for p in pollers]
     rules = [r for r in resources if _is(r, "Microsoft.Insights/dataCollectionRules")]

@@ -61,8 +61,6 @@ def solution_section(root: Path, data: dict[str, Any], data_file: Path, version:
         raise SentinelPackError(Problem("expected a JSON object", file=str(metadata_file)))
     author_text = str(data.get("Author", "")).strip()
     name, _, email = (part.strip() for part in author_text.partition(" - "))
-    if not email and "@" in name and " " not in name:
-        name, email = name.split("@", 1)[0], name
     logo = _IMG_SRC.search(str(data.get("Logo", "")))
     first_publish = meta.get("firstPublishDate") or package.get("firstPublishDate")
     if not meta.get("firstPublishDate"):
@@ -159,8 +157,9 @@ def dcr_section(connector: ConnectorSet, tables: list[dict[str, Any]]) -> dict[s
     if not destinations:
         raise missing(file, "properties.destinations", "logAnalytics")
     section: dict[str, Any] = {"name": need(connector.dcr.body, "name", file, ""),
-                               "destination": need(destinations[0], "name", file, "properties.destinations.logAnalytics[0]")}
-    declared = {name: [{"name": c["name"], "type": c["type"]} for c in (ci(d, "columns", []) or [])]
+                               "destination": need(destinations[0], "name", file,
+                                                   "properties.destinations.logAnalytics[0]")}
+    declared = {name: [dict(c) for c in (ci(d, "columns", []) or [])]
                 for name, d in (ci(props, "streamDeclarations", {}) or {}).items()}
     flows = []
     for i, flow in enumerate(flows_of(connector.dcr)):
@@ -184,12 +183,18 @@ def dcr_section(connector: ConnectorSet, tables: list[dict[str, Any]]) -> dict[s
         if table.get("builtin") or columns != table_columns:
             section["input_columns"] = columns
         section["transform"] = flow["transform"]
-        return section
+        return {**section, **_dcr_extras(props)}
     section["flows"] = [{k: v for k, v in f.items() if not (k == "stream" and v == f"Custom-{f['table']}")}
                         for f in flows]
     if declared:
         section["streams"] = declared
-    return section
+    return {**section, **_dcr_extras(props)}
+
+
+def _dcr_extras(props: dict[str, Any]) -> dict[str, Any]:
+    """DCR properties besides those the manifest derives (dataSources, description, ...), as written."""
+    derived = ("datacollectionendpointid", "streamdeclarations", "destinations", "dataflows")
+    return {k: v for k, v in props.items() if k.lower() not in derived}
 
 
 # ---------------------------------------------------------------- connector definition
@@ -263,8 +268,8 @@ def connector_section(connector: ConnectorSet, tables: list[dict[str, Any]], not
     }
     graph = ci(ui, "graphQueries", [])
     if all(isinstance(q, dict) and set(q) == {"metricName", "legend", "baseQuery"} for q in graph) and graph:
-        section["graph_queries"] = [{"metric_name": q["metricName"], "legend": q["legend"], "base_query": q["baseQuery"]}
-                                    for q in graph]
+        section["graph_queries"] = [{"metric_name": q["metricName"], "legend": q["legend"],
+                                     "base_query": q["baseQuery"]} for q in graph]
     else:
         section["graphQueries"] = graph
     samples = ci(ui, "sampleQueries")
@@ -293,22 +298,22 @@ def connector_section(connector: ConnectorSet, tables: list[dict[str, Any]], not
             continue
         if low in ui_names:
             section[ui_names[low]] = value
+        elif "_" in key or low in {k.lower() for k in section}:
+            notes.append(f"{file.name}: {where}.{key} cannot be told from a misspelt manifest key; left out")
         else:
-            notes.append(f"{file.name}: {where}.{key} is not a connectorUiConfig field of the provider schema; "
-                         "left out")
+            section[key] = value  # a field real connectors use that the vendored schema lacks
     if "dataTypes" not in section and ci(ui, "dataTypes") is None:
         section["dataTypes"] = []
     if ci(ui, "connectivityCriteria") is None:
         section["connectivityCriteria"] = []
     table_name = ci(ui, "graphQueriesTableName")
     if table_name and tables and table_name != tables[0]["name"]:
-        notes.append(f"{file.name}: graphQueriesTableName '{table_name}' becomes '{tables[0]['name']}', the "
-                     "connector's first table (sentinel-pack derives it)")
+        section["graphQueriesTableName"] = table_name  # not the first table (a parser's name, say): kept
     permissions = ci(ui, "permissions")
     section["permissions"] = dict(permissions) if isinstance(permissions, dict) else {}
     steps = []
     for s, step in enumerate(ci(ui, "instructionSteps", []) or []):
-        out: dict[str, Any] = {"title": ci(step, "title", "")}
+        out: dict[str, Any] = {"title": ci(step, "title")} if ci(step, "title") is not None else {}
         if ci(step, "description"):
             out["description"] = ci(step, "description")
         if ci(step, "instructions") is not None:
@@ -346,7 +351,16 @@ def _packaged(properties: dict[str, Any], parameters: list[str]) -> Any:
         resolved = arm.resolve(copy.deepcopy(properties), mapping, "")
     except SentinelPackError:
         return properties
-    return {k.lower(): v for k, v in resolved.items() if k.lower() not in ("dcrconfig", "connectordefinitionname")}
+    return _lower_keys({k: v for k, v in resolved.items() if k.lower() not in ("dcrconfig", "connectordefinitionname")})
+
+
+def _lower_keys(value: Any) -> Any:
+    """Property names compared as the service reads them: without regard to case."""
+    if isinstance(value, dict):
+        return {str(k).lower(): _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
 
 
 def poller_section(connector: ConnectorSet, index: int, tables: list[dict[str, Any]], default_stream: str,

@@ -52,6 +52,9 @@ def read_solution(source: Path) -> tuple[Imported, list[ConnectorSet]]:
                      f"imported as {version} (original inconsistency)")
     connectors = discover(source, connector_resources(source), list(data.get("Data Connectors") or []))
     solution = solution_section(source, data, data_file, version, package, notes)
+    if package.get("data_connector_version") not in (None, version):
+        solution = {**solution, "data_connector_version": package["data_connector_version"]}
+        solution = {k: solution[k] for k in ("name", "version", "data_connector_version", *solution) if k in solution}
     imported = Imported(manifest={}, notes=[*notes, *(note for c in connectors for note in c.notes)])
     items = []
     for connector in connectors:
@@ -95,9 +98,10 @@ def _package_facts(source: Path) -> dict[str, Any]:
     facts: dict[str, Any] = {"tables": {}}
     if not isinstance(main, dict):
         return facts
-    version = (main.get("variables") or {}).get("_solutionVersion")
-    if isinstance(version, str):
-        facts["version"] = version
+    variables = main.get("variables") or {}
+    for key, name in (("version", "_solutionVersion"), ("data_connector_version", "dataConnectorCCPVersion")):
+        if isinstance(variables.get(name), str):
+            facts[key] = variables[name]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
