@@ -428,8 +428,10 @@ def _poller(poller: dict[str, Any], connector: dict[str, Any], flows: list[dict[
         }
         poller["template"] = "s3"
     else:
-        properties: dict[str, Any] = {"connectorDefinitionName": connector["id"], "dataType": data_type,
-                                      "dcrConfig": dcr_config}
+        properties: dict[str, Any] = {"connectorDefinitionName": connector["id"]}
+        if data_type_key or _has_data_type(poller["kind"]):
+            properties["dataType"] = data_type  # where the kind has the field (S3 and Push have not)
+        properties["dcrConfig"] = dcr_config
         sections = check.RESTAPI_SECTIONS
         if poller["kind"] == "RestApiPoller" and any(check.is_sugar(k, verbatim.get(k)) for k in sections):
             # sentinel-pack's keys: the sections in the order of the provider's documentation
@@ -443,6 +445,16 @@ def _poller(poller: dict[str, Any], connector: dict[str, Any], flows: list[dict[
         poller["properties"] = properties
         poller["template"] = "s3" if poller["kind"] == "AmazonWebServicesS3" else "generic"
     poller["placeholders"] = {name for name in arm.placeholders(poller["properties"]) if name not in arm.CONNECT_TIME}
+
+
+def _has_data_type(kind: str) -> bool:
+    from sentinel_pack.ccf import schema
+
+    target = schema.poller_properties(kind)
+    if target is None or target[0] != schema.SI:
+        return False
+    definition = schema.schemastore.document(schema.SI)["definitions"][target[1].rsplit("/", 1)[-1]]
+    return "dataType" in definition.get("properties", {})
 
 
 def _sugar_response(response: dict[str, Any]) -> dict[str, Any]:

@@ -200,29 +200,100 @@ def compare_packages(source, connectors: list[ConnectorSet], rendered) -> list[D
     from deepdiff import DeepDiff
     from deepdiff.helper import notpresent
 
+    from sentinel_pack.importer.known import classify
+
     originals = original_package(source)
     sources = _source_documents(connectors)
     differences: list[Difference] = []
     for name, original in originals.items():
         original = equivalent(original)
         rebuilt = align_case(equivalent(rendered.documents[f"Package/{name}"]), original)
+        rebuilt = _keyed(rebuilt, original)
+        original = _keyed(original, original)
         tree = DeepDiff(original, rebuilt, view="tree", verbose_level=2)
         for change_type, items in tree.items():
             for item in items:
                 path = item.path(output_format="list")
-                old = None if item.t1 is notpresent else item.t1
-                new = None if item.t2 is notpresent else item.t2
+                old = None if item.t1 is notpresent else _unkeyed(item.t1)
+                new = None if item.t2 is notpresent else _unkeyed(item.t2)
+                shown = _format(path)
                 source_value = _source_value(original, path, sources) if name == "mainTemplate.json" else _MISSING
-                if source_value is not _MISSING and source_value == new and source_value != old:
+                known = classify(name, shown, old, new)
+                if known is not None:
+                    origin, reason = known
+                elif source_value is not _MISSING and _unkeyed(source_value) == new and source_value != old:
                     origin, reason = "original", "the original package is stale: its source file says this"
                 else:
-                    origin, reason = "sentinel-pack", f"sentinel-pack packages this differently ({change_type})"
-                differences.append(Difference(name, _format(path), old, new, origin, reason))
+                    origin, reason = "sentinel-pack", f"unexplained: sentinel-pack packages this differently ({change_type})"
+                differences.append(Difference(name, shown, old, new, origin, reason))
     return differences
+
+
+def _identity_of(resource: Any) -> str:
+    if not isinstance(resource, dict):
+        return ""
+    return f"{resource.get('type')}|{resource.get('name')}"
+
+
+def _keyed(doc: Any, original: Any) -> Any:
+    """Every ``resources`` list as a mapping keyed by the original's position of the same resource.
+
+    Resources are matched by type and name, so one missing resource (a workbook) does not make
+    every later one look changed; a rebuilt resource the original lacks gets a ``+n`` key.
+    """
+    if isinstance(doc, dict):
+        out = {}
+        for key, value in doc.items():
+            other = original.get(key) if isinstance(original, dict) else None
+            if key == "resources" and isinstance(value, list) and isinstance(other, list):
+                positions = {}
+                for i, resource in enumerate(other):
+                    positions.setdefault(_identity_of(resource), i)
+                matched: list[int | None] = [positions.pop(_identity_of(r), None) for r in value]
+                unmatched = sorted(positions.values())
+                for n, resource in enumerate(value):  # then by type, in order (pollers named otherwise)
+                    same_type = [i for i in unmatched if isinstance(resource, dict) and isinstance(other[i], dict)
+                                 and other[i].get("type") == resource.get("type")]
+                    if matched[n] is None and same_type:
+                        matched[n] = same_type[0]
+                        unmatched.remove(same_type[0])
+                keyed, extra = {}, 0
+                for resource, i in zip(value, matched, strict=True):
+                    if i is None:
+                        keyed[f"+{extra}"] = _keyed(resource, None)
+                        extra += 1
+                    else:
+                        keyed[str(i)] = _keyed(resource, other[i])
+                out[key] = _KeyedList(keyed)
+            else:
+                out[key] = _keyed(value, other)
+        return out
+    if isinstance(doc, list):
+        others = original if isinstance(original, list) else []
+        return [_keyed(v, others[i] if i < len(others) else None) for i, v in enumerate(doc)]
+    return doc
+
+
+class _KeyedList(dict):
+    """A ``resources`` list keyed by position (see ``_keyed``)."""
+
+
+def _unkeyed(value: Any) -> Any:
+    if isinstance(value, _KeyedList):
+        return [_unkeyed(v) for v in value.values()]
+    if isinstance(value, dict):
+        return {k: _unkeyed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unkeyed(v) for v in value]
+    return value
 
 
 def _format(path: list[Any]) -> str:
     out = ""
     for key in path:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+        if isinstance(key, int) or (isinstance(key, str) and re.fullmatch(r"\d+|\+\d+", key)
+                                    and out.endswith("resources")):
+            out += f"[{key}]"
+        else:
+            out += f".{key}" if out else str(key)
     return out
