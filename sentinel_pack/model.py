@@ -430,7 +430,7 @@ def _poller(poller: dict[str, Any], connector: dict[str, Any], flows: list[dict[
     else:
         properties: dict[str, Any] = {"connectorDefinitionName": connector["id"]}
         if data_type_key or _has_data_type(poller["kind"]):
-            properties["dataType"] = data_type  # where the kind has the field (S3 and Push have not)
+            properties["dataType"] = data_type
         properties["dcrConfig"] = dcr_config
         sections = check.RESTAPI_SECTIONS
         if poller["kind"] == "RestApiPoller" and any(check.is_sugar(k, verbatim.get(k)) for k in sections):
@@ -448,13 +448,8 @@ def _poller(poller: dict[str, Any], connector: dict[str, Any], flows: list[dict[
 
 
 def _has_data_type(kind: str) -> bool:
-    from sentinel_pack.ccf import schema
-
-    target = schema.poller_properties(kind)
-    if target is None or target[0] != schema.SI:
-        return False
-    definition = schema.schemastore.document(schema.SI)["definitions"][target[1].rsplit("/", 1)[-1]]
-    return "dataType" in definition.get("properties", {})
+    """Push and S3 pollers carry no dataType: the DCR (Push) or destinationTable (S3) names their table."""
+    return kind not in ("Push", "AmazonWebServicesS3")
 
 
 def _sugar_response(response: dict[str, Any]) -> dict[str, Any]:

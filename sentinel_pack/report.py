@@ -91,9 +91,12 @@ def print_import_report(imported: Imported, differences: list[Difference], writt
         out.line(f"    original {_short(d.original)}", hang=13)
         out.line(f"    rebuilt  {_short(d.rebuilt)}", hang=13)
         out.line(f"    from {d.origin}: {d.reason}", hang=9)
-    mine = sum(1 for d in differences if d.origin == "sentinel-pack")
-    out.line(f"{plural(len(differences), 'difference')}: {len(differences) - mine} from the original, "
-             f"{mine} from sentinel-pack.")
+    counts = {origin: sum(1 for d in differences if d.origin == origin)
+              for origin in ("original", "sentinel-pack", "not-packaged")}
+    unexplained = sum(1 for d in differences if d.reason.startswith("unexplained"))
+    out.line(f"{plural(len(differences), 'difference')}: {counts['original']} from the original, "
+             f"{counts['sentinel-pack']} from sentinel-pack ({unexplained} unexplained), "
+             f"{counts['not-packaged']} in content sentinel-pack does not package yet.")
 
 
 def print_import_findings(findings: list[Finding], out: Output) -> None:

@@ -224,7 +224,8 @@ def compare_packages(source, connectors: list[ConnectorSet], rendered) -> list[D
                 elif source_value is not _MISSING and _unkeyed(source_value) == new and source_value != old:
                     origin, reason = "original", "the original package is stale: its source file says this"
                 else:
-                    origin, reason = "sentinel-pack", f"unexplained: sentinel-pack packages this differently ({change_type})"
+                    origin = "sentinel-pack"
+                    reason = f"unexplained: sentinel-pack packages this differently ({change_type})"
                 differences.append(Difference(name, shown, old, new, origin, reason))
     return differences
 
