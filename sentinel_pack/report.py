@@ -82,6 +82,8 @@ def print_import_report(imported: Imported, differences: list[Difference], writt
         out.line(Text.assemble(("wrote", "green"), f" {item.path}"), keep=(str(item.path),))
     for note in imported.notes:
         out.line(Text.assemble(("note", "yellow"), f": {note}"), hang=6)
+    if not differences and any(n.startswith("no Package/") for n in imported.notes):
+        return
     if not differences:
         out.line("The rebuilt package equals the original package (after parsing).")
         return

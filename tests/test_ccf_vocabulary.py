@@ -204,3 +204,20 @@ def test_property_names_are_read_without_regard_to_case(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert problem.path == "poller.request.RetryCount"
     assert "expected integer, got str (CCF provider schema)" in problem.message
+
+
+def test_a_vendor_specific_auth_type_is_taken_as_written(tmp_path: Path) -> None:
+    """An auth type the schema does not list (AliCloud's, in the published AliCloud ActionTrail connector)."""
+    auth = {"type": "AliCloudSlsV1", "AccessKeyId": "{{accessKeyId}}", "AccessKeySecret": "{{accessKeySecret}}"}
+
+    def change(data: dict[str, Any]) -> None:
+        data["poller"] = {"kind": "RestApiPoller", "name": "NorthwindAlertsPoller", "auth": dict(auth),
+                          "request": {"apiEndpoint": "https://sls.example/logstores"},
+                          "response": {"eventsJsonPaths": ["$"]}}
+
+    rendered = _build(tmp_path, change)
+    assert _poller(rendered)["auth"] == auth
+    main = rendered.documents["Package/mainTemplate.json"]
+    connections = next(r for r in main["resources"] if r["properties"].get("contentKind") == "ResourcesDataConnector")
+    packaged = connections["properties"]["mainTemplate"]["resources"][1]["properties"]["auth"]
+    assert packaged["AccessKeyId"] == "[[parameters('accessKeyId')]"

@@ -258,6 +258,9 @@ def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = 
         except SentinelPackError as error:
             raise _as_imported(error, workdir, target / MANIFEST_NAME) from None
         differences = compare_packages(source, connectors, rendered)
+        if not original_package(source):
+            imported.notes.append("no Package/mainTemplate.json or createUiDefinition.json in the folder: "
+                                  "nothing to compare the rebuild with")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     outputs = {MANIFEST_NAME: to_yaml(imported.manifest).encode("utf-8"), **imported.files}
