@@ -395,8 +395,8 @@ def poller_section(connector: ConnectorSet, index: int, tables: list[dict[str, A
             candidate = _s3_sugar(props, file)
         elif kind == "RestApiPoller":
             candidate = restapi_poller_section(body, file, oauth_form)
-    except SentinelPackError:
-        candidate = None
+    except (SentinelPackError, KeyError, IndexError, TypeError, AttributeError):
+        candidate = None  # only an attempt: the poller is then kept in CCF's shape
     if candidate is not None:
         candidate = {"kind": kind, "name": name, **{k: v for k, v in candidate.items() if k not in ("kind", "name")}}
         if "stream" in section:
