@@ -236,7 +236,9 @@ def _oauth_form_parameters(connector: dict[str, Any]) -> None:
 def _table(table: dict[str, Any], flows: list[dict[str, Any]]) -> None:
     """Derived values of one table: its stream, output stream and tags."""
     table.setdefault("builtin", False)
-    table["output_stream"] = streams_output(table)
+    from sentinel_pack.ccf import streams
+
+    table["output_stream"] = streams.output_stream(table)
     table["stream"] = next((f["stream"] for f in flows if f["table"] is table), f"Custom-{table['name']}")
     if not table["builtin"]:
         from sentinel_pack.ccf.check import COLUMN_KEYS, TABLE_KEYS
@@ -261,12 +263,6 @@ def _table(table: dict[str, Any], flows: list[dict[str, Any]]) -> None:
         schema["columns"] = columns
         properties["schema"] = schema
         table["properties"] = properties
-
-
-def streams_output(table: dict[str, Any]) -> str:
-    from sentinel_pack.ccf import streams
-
-    return streams.output_stream(table)
 
 
 def _dcr_properties(dcr: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +325,7 @@ def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> di
     ui["availability"] = take("availability", {"isPreview": connector["preview"], "status": 1})
     ui["permissions"] = _permissions(connector["permissions"])
     ui.update(verbatim)  # the remaining CCF keys (isConnectivityCriteriasMatchSome, ...), as written
-    ui["instructionSteps"] = [_step(step, connector) for step in connector["instruction_steps"]]
+    ui["instructionSteps"] = [_step(step) for step in connector["instruction_steps"]]
     return ui
 
 
@@ -353,7 +349,7 @@ def _permissions(permissions: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _step(step: dict[str, Any], connector: dict[str, Any]) -> dict[str, Any]:
+def _step(step: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"title": step["title"]} if "title" in step else {}
     if step.get("description"):
         out["description"] = step["description"]
