@@ -177,6 +177,9 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     names |= {p["name"] for p in connector["connection_parameters"]}
     connector["connect_time"] = {**{n: parameter(by_lower[n.lower()]) for n in names if n.lower() in by_lower},
                                  **arm.CONNECT_TIME}
+    from sentinel_pack.ccf.check import definition_extras
+
+    connector["definition_extras"] = definition_extras(connector)
     connector["ui"] = _connector_ui(connector, tables)
     return {"n": n, "table": table, "tables": tables, "table_files": table_files, "dcr": dcr,
             "connector": connector, "poller": pollers[0], "pollers": pollers, "aws": aws, "files": files}
@@ -293,7 +296,7 @@ def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> di
     from sentinel_pack.ccf.check import CONNECTOR_KEYS
 
     verbatim = {k: v for k, v in connector.items() if k not in CONNECTOR_KEYS and k[0].islower()
-                and k not in _CONNECTOR_DERIVED}
+                and k not in _CONNECTOR_DERIVED and k not in connector["definition_extras"]}
     lowered = {k.lower(): k for k in verbatim}
 
     def take(name: str, default: Any) -> Any:
@@ -330,7 +333,8 @@ def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> di
 
 
 #: Keys the model adds to the connector section; they are not connectorUiConfig fields.
-_CONNECTOR_DERIVED = ("version", "connections_id", "textboxes", "connection_parameters", "connect_time", "ui")
+_CONNECTOR_DERIVED = ("version", "connections_id", "textboxes", "connection_parameters", "connect_time", "ui",
+                      "definition_extras")
 
 
 def _permissions(permissions: dict[str, Any]) -> dict[str, Any]:

@@ -108,17 +108,24 @@ def test_every_connector_ui_field(tmp_path: Path) -> None:
     assert {"availability", "connectivityCriteria", "dataTypes", "graphQueries", "logo",
             "isConnectivityCriteriasMatchSome"} <= set(verbatim)
 
+    extras = {k: v for k, v in fields(ccf.SI, ccf.DEFINITION).items() if k != "connectorUiConfig"}
+    assert "connectionsConfig" in extras
+
     def change(data: dict[str, Any]) -> None:
         connector = data["connector"]
         del connector["graph_queries"]
         connector.update(copy.deepcopy(verbatim))
+        connector.update(copy.deepcopy(extras))
         connector["permissions"] = fields(ccf.SI, ccf.PERMISSIONS)
         step = connector["instruction_steps"][0]
         step.update({k: v for k, v in fields(ccf.SI, ccf.INSTRUCTION_STEP).items()
                      if k not in ("title", "description", "instructions")})
         step["instructions"].append(fields(ccf.SI, ccf.INSTRUCTION))
 
-    ui = _definition_ui(_build(tmp_path, change))
+    rendered = _build(tmp_path, change)
+    ui = _definition_ui(rendered)
+    definition = rendered.documents["Data Connectors/NorthwindAlerts_ConnectorDefinition.json"]["properties"]
+    assert {k: v for k, v in definition.items() if k != "connectorUiConfig"} == extras
     for key, value in verbatim.items():
         assert ui[key] == value, key
     assert ui["permissions"] == fields(ccf.SI, ccf.PERMISSIONS)

@@ -70,13 +70,22 @@ def _verbatim(doc: Any, path: tuple, value: Any, name: str, pointer: str,
             for sub, message in schema.check(value, name, pointer, satisfied=satisfied)]
 
 
+def definition_extras(connector: dict[str, Any]) -> dict[str, Any]:
+    """Keys of the definition's own properties (connectionsConfig, ...), not of its connectorUiConfig."""
+    names = _names(schema.DEFINITION)
+    return {k: v for k, v in connector.items() if k.lower() in names and k.lower() != "connectoruiconfig"
+            and k not in CONNECTOR_KEYS}
+
+
 def connector_problems(doc: Any, connector: dict[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     ui_names = _names(schema.UI_CONFIG)
     verbatim: dict[str, Any] = {}
+    outside = definition_extras(connector)  # connectionsConfig, ...: beside connectorUiConfig
+    problems.extend(_verbatim(doc, ("connector",), outside, schema.SI, schema.DEFINITION))
     for key, value in connector.items():
         low = key.lower()
-        if key in CONNECTOR_KEYS:
+        if key in CONNECTOR_KEYS or key in outside:
             continue
         if low in CONNECTOR_SPELLED:
             problems.append(doc.problem(("connector", key), f"'{key}' is written as '{CONNECTOR_SPELLED[low]}'",

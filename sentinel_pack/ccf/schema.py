@@ -24,6 +24,7 @@ DCR = "#/definitions/DataCollectionRuleResourceProperties"
 
 #: Where each verbatim manifest section is defined in the provider schema.
 UI_CONFIG = "#/definitions/CustomizableConnectorUiConfig"
+DEFINITION = "#/definitions/CustomizableConnectorDefinitionProperties"
 PERMISSIONS = "#/definitions/ConnectorDefinitionsPermissions"
 INSTRUCTION_STEP = "#/definitions/InstructionStep"
 INSTRUCTION = "#/definitions/InstructionStepDetails"

@@ -326,6 +326,9 @@ def connector_section(connector: ConnectorSet, tables: list[dict[str, Any]], not
         out.update({k: v for k, v in step.items() if k.lower() not in ("title", "description", "instructions")})
         steps.append(out)
     section["instruction_steps"] = steps
+    for key, value in props.items():  # the definition's own properties besides its UI (connectionsConfig)
+        if key.lower() not in ("connectoruiconfig", "createdtimeutc", "lastmodifiedutc"):
+            section[key] = value
     return section
 
 
