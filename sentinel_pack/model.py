@@ -152,9 +152,10 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
         for name, members in sorted(_object_parameters(poller["properties"]).items()):
             if name.lower() not in {p["name"].lower() for p in connector["connection_parameters"]} | {
                     t.lower() for t in _TEMPLATE_PARAMETERS}:
-                # [[parameters('auth').appId] (a Push poller): an object the portal passes in.
+                # [[parameters('auth').appId] (a Push poller): an object the portal passes in. The
+                # official packager's defaults end in "]]", which ARM cannot parse (SP608).
                 connector["connection_parameters"].append({"name": name, "type": "object", "default": {
-                    m: f"[[parameters('{name}').{m}]]" for m in sorted(members)}})
+                    m: f"[[parameters('{name}').{m}]" for m in sorted(members)}})
 
     aws = item.get("aws")
     if aws is not None:

@@ -42,6 +42,9 @@ PINNED = {
         ('main', 'resources[3].properties.mainTemplate.parameters.GCPWorkloadIdentityProviderId.minLength', 'original'),
     ],
     "OneTrust": [
+        ('main', 'resources[3].properties.mainTemplate.parameters.auth.defaultValue.appId', 'sentinel-pack'),
+        ('main', 'resources[3].properties.mainTemplate.parameters.auth.defaultValue.servicePrincipalId',
+         'sentinel-pack'),
         ('main', 'resources[0].properties.mainTemplate.resources[0].properties.connectorUiConfig.graphQueriesTableName', 'sentinel-pack'),
         ('main', 'resources[1].properties.connectorUiConfig.graphQueriesTableName', 'sentinel-pack'),
     ],

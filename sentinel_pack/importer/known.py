@@ -71,6 +71,10 @@ RULES = (
          r"^parameters\.steps\[0\]\.elements\[\d+\]\.name$",
          lambda old, new: str(old).startswith("dataconnectors-link") and str(new).startswith("dataconnectors-link"),
          "createUiDefinition.json"),
+    Rule(FIX, "the official packager writes this default with a stray ']' ([[parameters('auth').appId]]), which "
+              "ARM cannot parse (SP608)",
+         _CONNECTIONS + r"\.defaultValue\.[A-Za-z0-9_]+$",
+         lambda old, new: isinstance(old, str) and old.endswith("]]") and new == old[:-1]),
     Rule(FIX, "Connections parameters are securestring, as current packagers write them, so what the user types "
               "stays out of the deployment history",
          _CONNECTIONS + r"\.type$", lambda old, new: old == "string" and new == "securestring"),
