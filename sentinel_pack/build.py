@@ -133,7 +133,7 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
             documents[f"{CLOUDFORMATION}/{filename}"] = doc
             cloudformation[key] = jsonfmt.dumps(doc, trailing_newline=False)
     scope["cloudformation"] = cloudformation
-    from sentinel_pack.model import with_cloudformation
+    from sentinel_pack.ccf.documents import with_cloudformation
 
     scope["connector"] = {**scope["connector"], "ui": with_cloudformation(scope["connector"]["ui"], cloudformation)}
 

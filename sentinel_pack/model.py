@@ -13,12 +13,10 @@ from urllib.parse import quote
 
 from sentinel_pack import arm, markdown, restapi
 from sentinel_pack.arm import parameter
+from sentinel_pack.ccf import documents
 from sentinel_pack.manifest import Manifest
 
 _DEFAULTS = {
-    "sqs": {"max_number_of_messages": 10, "visibility_timeout": 30, "wait_time_seconds": 20,
-            "delete_message_after_receive": True},
-    "data_format": {"format": "Json", "compression": "Gzip"},
     "pipeline": {"lambda_runtime": "python3.14", "lambda_timeout": 60,
                  "firehose_buffer_mb": 128, "firehose_buffer_seconds": 300},
 }
@@ -94,7 +92,7 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     dcr["flows"] = flows
     if "input_columns" not in dcr:  # the first stream's columns, for templates that read them
         dcr["input_columns"] = next(iter(dcr["declarations"].values()), [])
-    dcr["properties"] = _dcr_properties(dcr)
+    dcr["properties"] = documents.dcr_properties(dcr)
     connector = item["connector"]
     table = tables[0]
 
@@ -118,7 +116,7 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
                 elif kind == "OAuthForm":
                     _oauth_form_parameters(connector)
                 continue
-            instruction_defaults(instruction)
+            documents.instruction_defaults(instruction)
             if kind == "Textbox":
                 connector["textboxes"].append(instruction["name"])
                 connector["connection_parameters"].append({"name": instruction["name"],
@@ -140,7 +138,7 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
 
     pollers = [poller for _, poller in pollers_of(item)]
     for poller in pollers:
-        _poller(poller, connector, flows)
+        documents.poller_properties(poller, connector, flows)
     for poller in pollers:
         # ARM parameter names are case-insensitive: {{clientId}} is the OAuthForm's ClientId
         declared = {p["name"].lower() for p in connector["connection_parameters"]}
@@ -181,30 +179,9 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
     from sentinel_pack.ccf.check import definition_extras
 
     connector["definition_extras"] = definition_extras(connector)
-    connector["ui"] = _connector_ui(connector, tables)
+    connector["ui"] = documents.connector_ui(connector, tables)
     return {"n": n, "table": table, "tables": tables, "table_files": table_files, "dcr": dcr,
             "connector": connector, "poller": pollers[0], "pollers": pollers, "aws": aws, "files": files}
-
-
-#: Defaults of the optional keys of sentinel-pack's instruction forms.
-INSTRUCTION_DEFAULTS = {
-    "CopyableLabel": {"cloudformation": None, "value": None, "rows": None, "wide_label": True},
-    "Textbox": {"placeholder": "", "input_type": "text"},
-    "OAuthForm": {"client_id_label": "Client ID", "client_secret_label": "Client Secret",
-                  "connect_label": "Connect", "disconnect_label": "Disconnect"},
-    "ConnectionToggleButton": {"name": "toggle", "connect_label": "Connect", "disconnect_label": "Disconnect"},
-}
-
-
-def instruction_defaults(instruction: dict[str, Any]) -> dict[str, Any]:
-    for key, value in INSTRUCTION_DEFAULTS.get(instruction["type"], {}).items():
-        instruction.setdefault(key, value)
-    return instruction
-
-
-def instruction_to_ccf(instruction: dict[str, Any]) -> dict[str, Any]:
-    """An instruction as the connector definition holds it (import compares with this)."""
-    return _instruction(instruction_defaults(dict(instruction)))
 
 
 #: Parameters every Connections template declares (mainTemplate.json.j2).
@@ -269,202 +246,6 @@ def _table(table: dict[str, Any], flows: list[dict[str, Any]]) -> None:
         table["properties"] = properties
 
 
-def _dcr_properties(dcr: dict[str, Any]) -> dict[str, Any]:
-    """The DCR's properties, in the order upstream writes them."""
-    properties: dict[str, Any] = {"dataCollectionEndpointId": "{{dataCollectionEndpointId}}"}
-    if dcr["declarations"]:
-        properties["streamDeclarations"] = {name: {"columns": columns} for name, columns in dcr["declarations"].items()}
-    properties["destinations"] = {"logAnalytics": [{"workspaceResourceId": "{{workspaceResourceId}}",
-                                                    "name": dcr["destination"]}]}
-    data_flows = []
-    for flow in dcr["flows"]:
-        entry: dict[str, Any] = {"streams": [flow["stream"]], "destinations": [dcr["destination"]]}
-        if flow["transform"] is not None or flow["stream"] != flow["output_stream"]:
-            entry["outputStream"] = flow["output_stream"]
-        if flow["transform"] is not None:
-            entry["transformKql"] = flow["transform"]
-        data_flows.append(entry)
-    properties["dataFlows"] = data_flows
-    from sentinel_pack.ccf.check import DCR_KEYS
-
-    properties.update({k: v for k, v in dcr.items() if k not in DCR_KEYS and k[0].islower()
-                       and k not in ("declarations", "flows", "properties", "input_columns")})
-    return properties
-
-
-def _connector_ui(connector: dict[str, Any], tables: list[dict[str, Any]]) -> dict[str, Any]:
-    """The connectorUiConfig: sentinel-pack's keys in CCF's spelling, and CCF's own keys as written."""
-    from sentinel_pack.ccf.check import CONNECTOR_KEYS
-
-    verbatim = {k: v for k, v in connector.items() if k not in CONNECTOR_KEYS and k[0].islower()
-                and k not in _CONNECTOR_DERIVED and k not in connector["definition_extras"]}
-    lowered = {k.lower(): k for k in verbatim}
-
-    def take(name: str, default: Any) -> Any:
-        return verbatim.pop(lowered[name.lower()]) if name.lower() in lowered else default
-
-    first = tables[0]["name"]
-    ui: dict[str, Any] = {
-        "id": connector["id"],
-        "title": connector["title"],
-        "publisher": connector["publisher"],
-        "descriptionMarkdown": connector["description"],
-    }
-    if "logo" in lowered:
-        ui[lowered["logo"]] = take("logo", None)
-    ui["graphQueriesTableName"] = first
-    ui["graphQueries"] = take("graphQueries", [
-        {"metricName": q["metric_name"], "legend": q["legend"], "baseQuery": q["base_query"]}
-        for q in connector.get("graph_queries", [])])
-    if "sample_queries" in connector:
-        ui["sampleQueries"] = [{"description": q["description"], "query": q["query"]}
-                               for q in connector["sample_queries"]]
-    elif "sampleQueries" in verbatim:
-        ui["sampleQueries"] = verbatim.pop("sampleQueries")
-    ui["dataTypes"] = take("dataTypes", [
-        {"name": t["name"], "lastDataReceivedQuery": f"{t['name']}\n| where TimeGenerated > ago(12h)\n"
-                                                     "| summarize Time = max(TimeGenerated)\n| where isnotempty(Time)"}
-        for t in tables])
-    ui["connectivityCriteria"] = take("connectivityCriteria", [{"type": "HasDataConnectors"}])
-    ui["availability"] = take("availability", {"isPreview": connector["preview"], "status": 1})
-    ui["permissions"] = _permissions(connector["permissions"])
-    ui.update(verbatim)  # the remaining CCF keys (isConnectivityCriteriasMatchSome, ...), as written
-    ui["instructionSteps"] = [_step(step) for step in connector["instruction_steps"]]
-    return ui
-
-
-#: Keys the model adds to the connector section; they are not connectorUiConfig fields.
-_CONNECTOR_DERIVED = ("version", "connections_id", "textboxes", "connection_parameters", "connect_time", "ui",
-                      "definition_extras")
-
-
-def _permissions(permissions: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    sugar = permissions.get("resource_providers", [])
-    if sugar or not any(k.lower() == "resourceprovider" for k in permissions):
-        out["resourceProvider"] = [{
-            "provider": p["provider"], "permissionsDisplayText": p["display_text"],
-            "providerDisplayName": p["provider_display_name"], "scope": p["scope"],
-            "requiredPermissions": {k: k in p["required"] for k in ("write", "read", "delete", "action")},
-        } for p in sugar]
-    for key, value in permissions.items():
-        if key == "resource_providers" or (key == "customs" and not value):
-            continue
-        out[key] = value
-    return out
-
-
-def _step(step: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": step["title"]} if "title" in step else {}
-    if step.get("description"):
-        out["description"] = step["description"]
-    if "instructions" in step:
-        out["instructions"] = [_instruction(i) for i in step["instructions"]]
-    out.update({k: v for k, v in step.items() if k not in ("title", "description", "instructions")})
-    return out
-
-
-def _instruction(i: dict[str, Any]) -> dict[str, Any]:
-    """One instruction in CCF's shape; the CloudFormation value is filled in at render time."""
-    if "parameters" in i:
-        return {"type": i["type"], "parameters": i["parameters"]}
-    kind = i["type"]
-    if kind == "Markdown":
-        return {"type": kind, "parameters": {"content": i["content"]}}
-    if kind == "CopyableLabel":
-        value = {"$cloudformation": i["cloudformation"]} if i["cloudformation"] else i["value"]
-        params: dict[str, Any] = {"fillWith": [], "label": i["label"], "value": value}
-        if i["rows"]:
-            params["rows"] = i["rows"]
-        params["wideLabel"] = i["wide_label"]
-        if i["rows"]:
-            params["isMultiLine"] = True
-        return {"type": kind, "parameters": params}
-    if kind == "Textbox":
-        return {"type": kind, "parameters": {"label": i["label"], "placeholder": i["placeholder"],
-                                             "type": i["input_type"], "name": i["name"]}}
-    if kind == "OAuthForm":
-        return {"type": kind, "parameters": {"clientIdLabel": i["client_id_label"],
-                                             "clientSecretLabel": i["client_secret_label"],
-                                             "connectButtonLabel": i["connect_label"],
-                                             "disconnectButtonLabel": i["disconnect_label"]}}
-    return {"type": kind, "parameters": {"connectLabel": i["connect_label"], "disconnectLabel": i["disconnect_label"],
-                                         "name": i["name"]}}
-
-
-def _poller(poller: dict[str, Any], connector: dict[str, Any], flows: list[dict[str, Any]]) -> None:
-    """The poller's ``properties`` as its file spells them: derived facts, then its own sections."""
-    from sentinel_pack.ccf import check, streams
-
-    stream = streams.poller_stream(poller, flows)
-    verbatim = {k: v for k, v in poller.items() if k not in check.POLLER_KEYS}
-    data_type_key = next((k for k in verbatim if k.lower() == "datatype"), None)
-    data_type = verbatim.pop(data_type_key) if data_type_key else streams.data_type(poller, flows)
-    dcr_config = {"streamName": stream, "dataCollectionEndpoint": "{{dataCollectionEndpoint}}",
-                  "dataCollectionRuleImmutableId": "{{dataCollectionRuleImmutableId}}"}
-    if check.is_s3_sugar(poller):
-        poller["sqs"] = {**_DEFAULTS["sqs"], **poller.get("sqs", {})}
-        poller["data_format"] = {**_DEFAULTS["data_format"], **poller.get("data_format", {})}
-        poller.setdefault("events_json_paths", ["$[*]"])
-        queue_url = parameter(poller["queue_url_from"])
-        data_format: dict[str, Any] = {"Format": poller["data_format"]["format"],
-                                       "IsCompressed": poller["data_format"]["compression"] != "None"}
-        if poller["data_format"]["compression"] != "None":
-            data_format["compressType"] = poller["data_format"]["compression"]
-        sqs = poller["sqs"]
-        poller["properties"] = {
-            "sqsConfig": {"queueUrl": queue_url, "maxNumberOfMessages": sqs["max_number_of_messages"],
-                          "visibilityTimeout": sqs["visibility_timeout"], "waitTimeSeconds": sqs["wait_time_seconds"],
-                          "deleteMessageAfterReceive": sqs["delete_message_after_receive"],
-                          "messageAttributeNames": ["All"], "attributeNames": ["All"]},
-            "response": {"format": "json", "eventsJsonPaths": poller["events_json_paths"]},
-            "roleArn": parameter(poller["role_arn_from"]),
-            "sqsUrls": [queue_url],
-            "dataTypes": {"logs": {"state": "enabled"}},
-            "destinationTable": data_type,
-            "dataFormat": data_format,
-            "connectorDefinitionName": connector["id"],
-            "dataType": data_type,
-            "dcrConfig": dcr_config,
-        }
-        poller["template"] = "s3"
-    else:
-        properties: dict[str, Any] = {"connectorDefinitionName": connector["id"]}
-        if data_type_key or _has_data_type(poller["kind"]):
-            properties["dataType"] = data_type
-        properties["dcrConfig"] = dcr_config
-        sections = check.RESTAPI_SECTIONS
-        if poller["kind"] == "RestApiPoller" and any(check.is_sugar(k, verbatim.get(k)) for k in sections):
-            # sentinel-pack's keys: the sections in the order of the provider's documentation
-            for section in check.RESTAPI_SECTIONS:
-                value = verbatim.pop(section, None)
-                if value is not None:
-                    value = _SUGAR[section](value) if check.is_sugar(section, value) else value
-                    if value:
-                        properties[section] = value
-        properties.update(verbatim)
-        poller["properties"] = properties
-        poller["template"] = "s3" if poller["kind"] == "AmazonWebServicesS3" else "generic"
-    poller["placeholders"] = {name for name in arm.placeholders(poller["properties"]) if name not in arm.CONNECT_TIME}
-
-
-def _has_data_type(kind: str) -> bool:
-    """Push and S3 pollers carry no dataType: the DCR (Push) or destinationTable (S3) names their table."""
-    return kind not in ("Push", "AmazonWebServicesS3")
-
-
-def _sugar_response(response: dict[str, Any]) -> dict[str, Any]:
-    return restapi.to_api({"format": "json", **response}, restapi.RESPONSE)
-
-
-_SUGAR = {
-    "auth": restapi.auth_to_api,
-    "request": lambda section: restapi.to_api(section, restapi.REQUEST),
-    "paging": lambda section: restapi.to_api(section, restapi.PAGING),
-    "response": _sugar_response,
-}
-
-
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
@@ -478,17 +259,3 @@ def _humanize(name: str) -> str:
         return name
     first, rest = words[0], words[1:]
     return " ".join([first] + [w if len(w) > 1 and w.rstrip("s").isupper() else w.lower() for w in rest])
-
-
-def with_cloudformation(ui: dict[str, Any], cloudformation: dict[str, str]) -> dict[str, Any]:
-    """The connectorUiConfig with each ``{"$cloudformation": key}`` value replaced by that template's text."""
-    def fill(node: Any) -> Any:
-        if isinstance(node, dict):
-            if set(node) == {"$cloudformation"}:
-                return cloudformation[node["$cloudformation"]]
-            return {k: fill(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [fill(v) for v in node]
-        return node
-
-    return fill(ui)

@@ -205,7 +205,7 @@ def _dcr_extras(props: dict[str, Any]) -> dict[str, Any]:
 
 def _sugar_instruction(item: dict[str, Any]) -> dict[str, Any] | None:
     """sentinel-pack's form of an instruction, if it gives back exactly the same instruction."""
-    from sentinel_pack.model import instruction_to_ccf
+    from sentinel_pack.ccf.documents import instruction_to_ccf
 
     kind, params = item.get("type"), item.get("parameters")
     if not isinstance(params, dict) or set(item) != {"type", "parameters"}:
@@ -374,7 +374,7 @@ def poller_section(connector: ConnectorSet, index: int, tables: list[dict[str, A
                    oauth_form: bool, textboxes: list[str]) -> dict[str, Any]:
     """One poller: sentinel-pack's keys when they give back the same poller, else CCF's own shape."""
     from sentinel_pack.ccf import check
-    from sentinel_pack.model import _poller
+    from sentinel_pack.ccf.documents import poller_properties
 
     resource = connector.pollers[index]
     body, file = resource.body, resource.file
@@ -406,7 +406,7 @@ def poller_section(connector: ConnectorSet, index: int, tables: list[dict[str, A
             candidate["stream"] = section["stream"]
         trial = copy.deepcopy(candidate)
         try:
-            _poller(trial, {"id": connector.id}, flows)
+            poller_properties(trial, {"id": connector.id}, flows)
             parameters = [*textboxes, *restapi.OAUTH_FORM_PARAMETERS]
             same = _packaged(trial["properties"], parameters) == _packaged(dict(props), parameters)
         except (KeyError, TypeError, ValueError):
