@@ -93,9 +93,11 @@ RULES = (
               "in its queries resolves",
          r"\.connectorUiConfig\.graphQueriesTableName$", lambda old, new: old is None),
     Rule(ORIGINAL, "the package is stale against SolutionMetadata.json or the Data file, which the rebuild "
-                   "follows (support, publisher and offer ids, logo, description)",
+                   "follows (support, publisher and offer ids, logo, description, dates)",
          r"(\.support\.(link|email|name)|\.source\.sourceId|\.packageId|^variables\._solutionId|\.icon"
-         r"|^parameters\.config\.basics\.description|\.descriptionHtml|\.parentId|\.contentId|\.lastPublishDate)$"),
+         r"|^parameters\.config\.basics\.description|\.descriptionHtml|^resources\[\d+\]\.properties\.(parentId|contentId)"
+         r"|\.lastPublishDate)$",
+         lambda old, new: all(v is None or (isinstance(v, str) and not v.startswith("[")) for v in (old, new))),
 )
 
 
