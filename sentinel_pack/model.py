@@ -242,6 +242,7 @@ def _table(table: dict[str, Any], flows: list[dict[str, Any]]) -> None:
         if "description" in table:
             schema["description"] = table["description"]
         schema["columns"] = columns
+        schema.update(table.get("schema") or {})  # the schema's other fields, as written
         properties["schema"] = schema
         table["properties"] = properties
 

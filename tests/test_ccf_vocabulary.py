@@ -177,12 +177,15 @@ def test_every_field_of_the_other_ccf_poller_kinds(tmp_path: Path, kind: str) ->
 def test_every_table_column_and_dcr_field(tmp_path: Path) -> None:
     table = {k: v for k, v in fields(ccf.OI, ccf.TABLE).items() if k not in ("schema", "retentionInDays")}
     column = {k: v for k, v in fields(ccf.OI, ccf.COLUMN).items() if k not in ("name", "type", "description")}
+    schema = {k: v for k, v in fields(ccf.OI, "#/definitions/Schema").items()
+              if k not in ("name", "description", "columns")}
     derived = {"dataCollectionEndpointId", "streamDeclarations", "destinations", "dataFlows"}
     dcr = {k: v for k, v in fields(ccf.INSIGHTS, ccf.DCR).items() if k not in derived}
     assert table and column and dcr
 
     def change(data: dict[str, Any]) -> None:
         data["table"].update(copy.deepcopy(table))
+        data["table"]["schema"] = copy.deepcopy(schema)
         data["table"]["columns"][1].update(copy.deepcopy(column))
         data["dcr"].update(copy.deepcopy(dcr))
 
@@ -191,6 +194,7 @@ def test_every_table_column_and_dcr_field(tmp_path: Path) -> None:
     for key, value in table.items():
         assert built[key] == value, key
     assert {k: built["schema"]["columns"][1][k] for k in column} == column
+    assert {k: built["schema"][k] for k in schema} == schema
     built_dcr = rendered.documents["Data Connectors/NorthwindAlerts_DCR.json"]["properties"]
     for key, value in dcr.items():
         assert built_dcr[key] == value, key

@@ -186,8 +186,9 @@ def poller_problems(doc: Any, path: tuple, poller: dict[str, Any]) -> list[Probl
     return problems
 
 
-TABLE_KEYS = ("name", "builtin", "description", "retention_in_days", "tags", "describe_columns", "columns")
-TABLE_SPELLED = {"retentionindays": "retention_in_days", "schema": "columns and description"}
+TABLE_KEYS = ("name", "builtin", "description", "retention_in_days", "tags", "describe_columns", "columns", "schema")
+TABLE_SPELLED = {"retentionindays": "retention_in_days"}
+SCHEMA_OWN = {"name": "name", "description": "description", "columns": "columns"}
 COLUMN_KEYS = ("name", "type", "description")
 
 
@@ -208,6 +209,18 @@ def table_problems(doc: Any, path: tuple, table: dict[str, Any]) -> list[Problem
             problems.append(_unknown(doc, path, key, [*TABLE_KEYS, *(v for k, v in names.items()
                                                                      if k not in TABLE_SPELLED)], "a table"))
     problems.extend(_verbatim(doc, path, verbatim, schema.OI, schema.TABLE))
+    extra = table.get("schema")
+    if extra is not None:
+        if not isinstance(extra, dict):
+            problems.append(doc.problem((*path, "schema"), "expected a mapping of the schema's other fields"))
+        else:
+            for key in extra:
+                if key.lower() in SCHEMA_OWN:
+                    own = SCHEMA_OWN[key.lower()]
+                    problems.append(doc.problem((*path, "schema", key), f"the schema's '{key}' is the table's '{own}'",
+                                                hint=f"write it as table.{own}"))
+            # other schema fields (tableType, tableSubType, ...) are set by Log Analytics and kept as written
+            problems.extend(_verbatim(doc, (*path, "schema"), extra, schema.OI, "#/definitions/Schema"))
     column_names = _names(schema.COLUMN, schema.OI)
     for i, column in enumerate(table.get("columns", [])):
         for key in column:

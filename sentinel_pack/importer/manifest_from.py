@@ -114,7 +114,7 @@ def table_sections(connector: ConnectorSet, package_tables: dict[str, Any], note
                          "(original omission)")
             out.append(_table({"name": name, "properties": body}, None))
         else:
-            out.append(_table(resource.body, resource.file, notes))
+            out.append(_table(resource.body, resource.file))
     return out
 
 
@@ -122,15 +122,11 @@ def _is_custom(connector: ConnectorSet, name: str) -> bool:
     return any(output_of(f) == f"Custom-{name}" for f in flows_of(connector.dcr))
 
 
-def _table(body: dict[str, Any], file: Path | None, notes: list[str] | None = None) -> dict[str, Any]:
+def _table(body: dict[str, Any], file: Path | None) -> dict[str, Any]:
     where = file or Path("mainTemplate.json")
     props = need(body, "properties", where, "")
     schema = need(props, "schema", where, "properties")
     section: dict[str, Any] = {"name": str(body.get("name") or need(schema, "name", where, "properties.schema"))}
-    ignored = sorted(k for k in schema if k.lower() not in ("name", "description", "columns"))
-    if ignored and notes is not None:
-        notes.append(f"{where.name}: the table schema's {', '.join(ignored)} (set by Log Analytics, read-only) "
-                     "left out")
     if ci(schema, "description"):
         section["description"] = ci(schema, "description")
     retention = ci(props, "retentionInDays")
@@ -150,6 +146,9 @@ def _table(body: dict[str, Any], file: Path | None, notes: list[str] | None = No
     if any("description" not in c for c in columns):
         section["describe_columns"] = False
     section["columns"] = columns
+    extra = {k: v for k, v in schema.items() if k.lower() not in ("name", "description", "columns")}
+    if extra:
+        section["schema"] = extra  # tableType, tableSubType, ...: kept as the file writes them
     return section
 
 
