@@ -89,6 +89,10 @@ RULES = (
     Rule(ORIGINAL, "packager generation: older Connections templates name each poller without a unique suffix",
          r"\.mainTemplate\.resources\[\d+\]\.name$",
          lambda old, new: "guidValue" in str(new) and "guidValue" not in str(old)),
+    Rule(FIX, "sentinel-pack writes the author's name as the template's metadata.author (its releases and "
+              "scaffolds keep that); the official packager writes the Data file's Author text (name - email)",
+         r"^metadata\.author$", lambda old, new: isinstance(old, str) and isinstance(new, str)
+         and old.split(" - ")[0].strip() == new, "mainTemplate.json"),
     Rule(FIX, "graphQueriesTableName is always set (the connector's first table), so {{graphQueriesTableName}} "
               "in its queries resolves",
          r"\.connectorUiConfig\.graphQueriesTableName$", lambda old, new: old is None),
