@@ -234,13 +234,13 @@ def _connector_queries(target: Target) -> Iterator[Query]:
 
 
 def _detection_queries(target: Target) -> Iterator[Query]:
-    for rel, data, text in _yaml_files(target, ("analyticrules", "huntingqueries")):
+    for rel, data, text in yaml_files(target, ("analyticrules", "huntingqueries")):
         if isinstance(data.get("query"), str):
             yield Query(rel, "query", data["query"], "detection", _block_line(text, "query"))
 
 
 def _parsers(target: Target) -> Iterator[tuple[str, int | None, dict]]:
-    for rel, data, text in _yaml_files(target, ("parsers",)):
+    for rel, data, text in yaml_files(target, ("parsers",)):
         if "FunctionQuery" in data:
             yield rel, _block_line(text, "FunctionQuery"), data
 
@@ -296,7 +296,8 @@ def _transforms(target: Target) -> Iterator[Query]:
                         source=source, table=table, table_columns=tables.get(table))
 
 
-def _yaml_files(target: Target, folders: tuple[str, ...]) -> Iterator[tuple[str, dict, str]]:
+def yaml_files(target: Target, folders: tuple[str, ...]) -> Iterator[tuple[str, dict, str]]:
+    """(file, data, text) of each YAML mapping under these top folders (names without spaces, lower case)."""
     import yaml
 
     for rel in sorted(target.files):

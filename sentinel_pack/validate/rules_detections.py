@@ -117,18 +117,10 @@ def _query_line(text: str) -> int | None:
 
 def _detections(target: Target) -> Iterator[tuple[str, str, str]]:
     """(file, text, query) for every analytic rule and hunting query in the target."""
-    import yaml
+    from sentinel_pack.validate.queries import yaml_files
 
-    for rel in sorted(target.files):
-        folder = rel.split("/", 1)[0].replace(" ", "").lower()
-        if folder not in ("analyticrules", "huntingqueries") or not rel.lower().endswith((".yaml", ".yml")):
-            continue
-        text = target.files[rel].decode("utf-8-sig", errors="replace")
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
-            continue  # SP801 reports it
-        if isinstance(data, dict) and isinstance(data.get("query"), str):
+    for rel, data, text in yaml_files(target, ("analyticrules", "huntingqueries")):
+        if isinstance(data.get("query"), str):
             yield rel, text, data["query"]
 
 
