@@ -150,18 +150,34 @@ def build(
         "--clean", help="Remove files an earlier build generated that this one no longer does.")] = False,
     no_validate: Annotated[bool, typer.Option(
         "--no-validate", help="Write even if validation finds errors (not for releases).")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, metavar="N", help="Processes to use (default: the number of cores; 1: this process "
+        "only).", show_default=False)] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Neither read nor write the on-disk cache of cfn-lint results.")] = False,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
 ) -> None:
     """Render every artefact from the manifest, validate it and write the versioned, reproducible package."""
     with _session(quiet, verbose, color, output) as session:
         from sentinel_pack.build import build as run_build
 
+        _performance(path, jobs, no_cache)
         if no_validate:
             session.line("warning: --no-validate: the package is written WITHOUT validation; "
                          "do not release it before 'sentinel-pack validate' passes", stderr=True)
         rendered, written = run_build(_existing(path), out, force=force, validate=not no_validate)
         target = out if out is not None else rendered.manifest.root
         _after_build(session, rendered, written, target, clean)
+
+
+def _performance(path: Path, jobs: int | None, no_cache: bool) -> None:
+    """--jobs and --no-cache of a command over one solution (build): cfn-lint warms up on a spare core."""
+    from sentinel_pack.perf import cfnlint, diskcache, pool
+
+    if no_cache:
+        diskcache.set_enabled(False)
+    if (pool.default_jobs() if jobs is None else jobs) > 1 and path.exists() and cfnlint.worth_a_helper(path):
+        cfnlint.start_helper()
 
 
 def _after_build(session: terminal.Output, rendered: Rendered, written: list[Written], target: Path,
@@ -201,12 +217,18 @@ def validate(
         show_default=False)] = None,
     no_config: Annotated[bool, typer.Option(
         "--no-config", help="Ignore .sentinel-pack.toml and pyproject.toml [tool.sentinel-pack].")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, metavar="N", help="Processes to use (default: the number of cores; 1: this process "
+        "only).", show_default=False)] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Neither read nor write the on-disk cache of cfn-lint results.")] = False,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
 ) -> None:
     """Check schemas, CloudFormation, cross-file consistency and the package ('sentinel-pack rules' lists the rules)."""
     with _session(quiet, verbose, color, output) as session:
         solutions, findings, expanded = _validate(paths or [Path(".")], select or (), ignore or (),
-                                                  use_config=not no_config)
+                                                  use_config=not no_config, jobs=jobs,
+                                                  cache=False if no_cache else None)
         _print_findings(session, findings, output_format, solutions, expanded)
     from sentinel_pack.validate.runner import failed
 
@@ -215,7 +237,8 @@ def validate(
 
 
 def _validate(paths: list[Path], select: tuple[str, ...] | list[str], ignore: tuple[str, ...] | list[str],
-              use_config: bool = True) -> tuple[list[str], list, bool]:
+              use_config: bool = True, jobs: int | None = None,
+              cache: bool | None = None) -> tuple[list[str], list, bool]:
     """The solutions validated, their findings less those a configuration file ignores, and whether a path was
     a folder of solutions."""
     from sentinel_pack import config
@@ -225,8 +248,7 @@ def _validate(paths: list[Path], select: tuple[str, ...] | list[str], ignore: tu
     solutions: list[str] = []
     findings = []
     expanded = False
-    for path in paths:
-        result = run([path], select, ignore)
+    for path, result in run(paths, select, ignore, jobs, cache).by_path:  # every solution over the cores at once
         found = one_per_problem(result.findings)
         if use_config:
             settings = config.discover(path)

@@ -11,8 +11,10 @@ are not UTF-8 or characters YAML forbids are reported with their line and column
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +207,14 @@ def read_text(path: Path, name: str, limit: int | None = None) -> str:
 def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     name = display_name or str(path)
     text = read_text(path, name)
+    data, positions = _parse(text, name)
+    return YamlDocument(data=copy.deepcopy(data), file=name, positions=dict(positions))
+
+
+@lru_cache(maxsize=512)
+def _parse(text: str, name: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
+    """One parse per distinct file content and name in the process (manifest, detection loading
+    and the validate rules all read the same YAML); callers get copies, errors are not kept."""
     loader = None
     try:
         loader = _Loader(text)
@@ -241,4 +251,4 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     finally:
         if loader is not None:
             loader.dispose()
-    return YamlDocument(data=data, file=name, positions=positions)
+    return data, positions

@@ -19,6 +19,13 @@ REPO = Path(__file__).resolve().parent.parent
 SOLUTION = REPO / "solution"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """The suite never reads or fills the user's on-disk cache (~/.cache/sentinel-pack)."""
+    os.environ["SENTINEL_PACK_CACHE_DIR"] = str(tmp_path_factory.mktemp("sentinel-pack-cache"))
+    yield
+
+
 def _solution_version() -> str:
     import yaml
 

@@ -50,6 +50,12 @@ def _lines(artefact: Artefact) -> list[str]:
 
 
 def _json_changes(old: Any, new: Any) -> list[RawChange]:
+    import json
+
+    # most artefacts are unchanged between two releases: the same canonical text (1 and 1.0, or
+    # true and 1, stay apart) is no change, without DeepDiff's walk over the whole document
+    if json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True):
+        return []
     from deepdiff import DeepDiff
 
     # threshold_to_diff_deeper=0: always descend, so a mapping that changed a lot still yields

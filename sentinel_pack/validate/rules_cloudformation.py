@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 from sentinel_pack.validate.finding import ERROR, WARNING, Location, Yielded, rule
@@ -21,26 +20,11 @@ POLLER_ACTIONS = {
 }
 
 
-@cache
-def _cfn_runner():
-    """One cfn-lint runner for the process: building its rule set is most of cfn-lint's cost."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.runner import Runner
-
-    return Runner(ConfigMixIn(regions=["us-east-1"]))
-
-
-@cache
 def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str, int | None, int | None], ...]:
-    """cfn-lint's findings for one template text, imported only when a template is checked."""
-    from cfnlint.decode.decode import decode_str
+    """cfn-lint's findings for one template text: keyed by content, in ``perf.cfnlint``."""
+    from sentinel_pack.perf.cfnlint import lint
 
-    template, errors = decode_str(text)
-    matches = errors if errors else list(_cfn_runner().validate_template(template)) if template else []
-    return tuple(
-        (m.rule.id, m.rule.severity, ".".join(map(str, getattr(m, "path", []) or [])), m.message,
-         getattr(m, "linenumber", None), getattr(m, "columnnumber", None)) for m in matches
-    )
+    return lint(text)
 
 
 #: cfn-lint's rules on the runtime lifecycle; SP308 reports the same dates, with a margin.

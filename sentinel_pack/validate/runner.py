@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sentinel_pack.errors import EXIT_USAGE, Problem, SentinelPackError
@@ -214,22 +214,79 @@ class Run:
     findings: list[Finding]
     #: A path was a folder of solutions: say which ones were validated, even if it was one.
     expanded: bool = False
+    #: The same, for each path given, in order (a configuration file applies per path).
+    by_path: list[tuple[Path, Run]] = field(default_factory=list)
 
 
-def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Run:
+def _check_solution(unit: tuple[Path, Path], rule_ids: list[str], cache: bool | None = None):
+    """Load and check the solution(s) at ``unit`` (the path given, one solution of it), in any process.
+
+    A usage error comes back as a value (the exception would not survive pickling intact).
+    """
+    from sentinel_pack.perf import diskcache
     from sentinel_pack.validate.rules_kql import prepare
 
-    rule_ids = selected(select, ignore)
-    prepare(rule_ids)  # the Kusto engine loads in the background while the solutions render
-    solutions: list[str] = []
-    findings: list[Finding] = []
-    expanded = False
-    for path in paths:
+    _load_rules()  # a spawned worker starts with an empty registry
+    diskcache.set_enabled(cache)
+    prepare(rule_ids)  # the Kusto engine loads in the background while the solution renders (once per process)
+    given, path = unit
+    try:
+        out = []
         for target in load_targets(path):
-            expanded = expanded or target.root not in (path, path.parent)
-            solutions.append(display(target.root) if target.root is not None else target.label)
-            findings.extend(check(target, rule_ids))
-    return Run(solutions, findings, expanded)
+            expanded = target.root not in (given, given.parent)
+            out.append((display(target.root) if target.root is not None else target.label,
+                        check(target, rule_ids), expanded))
+        return "ok", out
+    except SentinelPackError as error:
+        return "error", (error.problems, error.exit_code)
+
+
+def _outcome(result) -> str:
+    status, value = result
+    if status != "ok":
+        return "cannot be checked"
+    findings = [f for _, found, _ in value for f in found]
+    errors = sum(1 for f in findings if f.severity == ERROR)
+    return f"{errors} errors, {len(findings) - errors} warnings" if findings else "no findings"
+
+
+def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = (),
+        jobs: int | None = None, cache: bool | None = None) -> Run:
+    """Check every solution at ``paths``, over ``jobs`` processes (default: the cores), in the order given.
+
+    ``cache=False`` leaves the on-disk cache alone (``--no-cache``); None follows the environment.
+    """
+    from functools import partial
+
+    from sentinel_pack.perf import cfnlint, diskcache, pool
+
+    rule_ids = selected(select, ignore)
+    jobs = pool.default_jobs() if jobs is None else max(1, jobs)
+    paths = list(paths)
+    which = [(index, unit) for index, path in enumerate(paths) for unit in pool.solution_paths(path)]
+    units = [(paths[index], unit) for index, unit in which]
+    diskcache.set_enabled(cache)
+    if jobs > 1 and len(units) == 1 and cfnlint.worth_a_helper(units[0][1]):
+        cfnlint.start_helper()  # one solution: cfn-lint warms up on the other core meanwhile
+    elif jobs > 1 and len(units) > 1 and pool.forks() and any(cfnlint.worth_a_helper(unit) for _, unit in units):
+        cfnlint.warm_up()  # many: once here, and every forked worker starts with it
+    if jobs == 1 or len(units) == 1:
+        from sentinel_pack.validate.rules_kql import prepare
+
+        prepare(rule_ids)  # in this process (after any fork: V8 does not survive one)
+    results = pool.run_all(partial(_check_solution, rule_ids=rule_ids, cache=cache), units, jobs,
+                           label=lambda unit: display(unit[1]), describe=_outcome)
+    whole = Run([], [], False, [(path, Run([], [], False)) for path in paths])
+    for (index, _), (status, value) in zip(which, results, strict=True):
+        if status != "ok":
+            problems, exit_code = value
+            raise SentinelPackError(problems, exit_code=exit_code)
+        for part in (whole, whole.by_path[index][1]):
+            for solution, found, wider in value:
+                part.expanded = part.expanded or wider
+                part.solutions.append(solution)
+                part.findings.extend(found)
+    return whole
 
 
 def validate_paths(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Finding]:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 TODAY_ENV = "SENTINEL_PACK_TODAY"
@@ -49,13 +50,27 @@ def _day(value: Any) -> date | None:
         return None
 
 
-@cache
-def lifecycles() -> dict[str, Lifecycle]:
-    """cfn-lint's runtime lifecycle table (``LmbdRuntimeLifecycle.json``), imported on first use."""
+def _lifecycle_table() -> dict[str, Any]:
+    """Read from cfn-lint's data folder without importing cfn-lint (a second, cfn-lint process may
+    be warming it up: importing it here would cost the main process a second)."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).parent / "data" / "AdditionalSpecs" / "LmbdRuntimeLifecycle.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
     from cfnlint.data import AdditionalSpecs
     from cfnlint.helpers import load_resource
 
-    table = load_resource(AdditionalSpecs, "LmbdRuntimeLifecycle.json")
+    return load_resource(AdditionalSpecs, "LmbdRuntimeLifecycle.json")
+
+
+@cache
+def lifecycles() -> dict[str, Lifecycle]:
+    """cfn-lint's runtime lifecycle table (``LmbdRuntimeLifecycle.json``), imported on first use."""
+    table = _lifecycle_table()
     found = {}
     for runtime, entry in table.items():
         create_block = _day(entry.get("create-block")) if isinstance(entry, dict) else None

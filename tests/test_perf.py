@@ -1,0 +1,241 @@
+"""Speed never changes a verdict: the on-disk cache, the cfn-lint helper and --jobs give the same findings.
+
+Timings are the benchmark's business (benchmarks/bench_validate.py); these tests assert behaviour:
+hits and misses, corrupt and foreign cache entries, the order of results, what --help imports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sentinel_pack.perf import cfnlint, diskcache
+from sentinel_pack.validate.runner import run
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = "Data Connectors/CloudFormationTemplates/OIDC_Web_Identity_Provider.json"
+
+
+@pytest.fixture
+def broken(built_full: Path, tmp_path: Path) -> Path:
+    """The built solution with a template cfn-lint objects to (a resource type that does not exist)."""
+    dest = tmp_path / "AWS_EKS"
+    shutil.copytree(built_full, dest)
+    path = dest / TEMPLATE
+    template = json.loads(path.read_text(encoding="utf-8"))
+    template["Resources"]["Typo"] = {"Type": "AWS::S3::Bukket", "Properties": {}}
+    path.write_text(json.dumps(template, indent=2), encoding="utf-8")
+    return dest
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(diskcache.DIR_ENV, str(folder))
+    monkeypatch.delenv(diskcache.OFF_ENV, raising=False)
+    diskcache.set_enabled(None)
+    cfnlint.lint.cache_clear()  # forget this process's answers: only the disk may remember
+    yield folder
+    diskcache.set_enabled(None)
+    cfnlint.lint.cache_clear()
+
+
+def _fresh_run(path: Path, **options):
+    cfnlint.lint.cache_clear()
+    before = dict(cfnlint.stats)
+    result = run([path], jobs=1, **options)
+    counts = {k: cfnlint.stats[k] - before[k] for k in before}
+    counts["linted"] += counts.pop("helper")  # a helper another test started lints for this process
+    return result, counts
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.json")) if folder.is_dir() else []
+
+
+def test_second_run_is_served_from_the_cache_with_the_same_findings(broken: Path, cache_dir: Path) -> None:
+    first, counts = _fresh_run(broken)
+    assert counts["linted"] >= 2 and counts["cached"] == 0
+    assert any(f.rule == "SP301" and "Bukket" in f.message for f in first.findings)
+    assert len(_entries(cache_dir / "cfn-lint")) == counts["linted"]
+    second, counts = _fresh_run(broken)
+    assert counts["linted"] == 0 and counts["cached"] >= 2
+    assert second.findings == first.findings
+
+
+def test_no_cache_neither_reads_nor_writes(broken: Path, cache_dir: Path) -> None:
+    with_cache, _ = _fresh_run(broken)
+    entries = _entries(cache_dir)
+    for entry in entries:
+        entry.write_text("{}", encoding="utf-8")
+    without, counts = _fresh_run(broken, cache=False)
+    assert counts["cached"] == 0 and counts["linted"] >= 2
+    assert without.findings == with_cache.findings
+    assert all(entry.read_text(encoding="utf-8") == "{}" for entry in entries)  # not rewritten either
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "not-utf8", "wrong-shape", "edited-findings"])
+def test_a_corrupt_entry_is_a_miss_and_is_rewritten(broken: Path, cache_dir: Path, damage: str) -> None:
+    first, _ = _fresh_run(broken)
+    damaged = 0
+    for entry in _entries(cache_dir):
+        damaged += 1
+        text = entry.read_text(encoding="utf-8")
+        stored = json.loads(text)
+        if damage == "truncated":
+            entry.write_text(text[: len(text) // 2], encoding="utf-8")
+        elif damage == "garbage":
+            entry.write_text("not json at all", encoding="utf-8")
+        elif damage == "not-utf8":
+            entry.write_bytes(b"\xff\xfe\x00")
+        elif damage == "wrong-shape":
+            stored["value"] = "everything is fine"
+            entry.write_text(json.dumps(stored), encoding="utf-8")
+        elif stored["value"]:  # findings dropped without the checksum following: a bit flip, a hand edit
+            stored["value"] = stored["value"][1:]
+            entry.write_text(json.dumps(stored), encoding="utf-8")
+        else:
+            damaged -= 1
+    assert damaged >= 1
+    again, counts = _fresh_run(broken)
+    assert again.findings == first.findings
+    assert counts["linted"] == damaged
+    third, counts = _fresh_run(broken)  # the entries were rewritten whole
+    assert counts["linted"] == 0 and third.findings == first.findings
+
+
+def test_an_entry_of_another_version_is_never_used(broken: Path, cache_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    first, _ = _fresh_run(broken)
+    # what another sentinel-pack / cfn-lint / python would have stored for the same text: nothing found
+    text = (broken / TEMPLATE).read_text(encoding="utf-8")
+    other = "sentinel-pack 0.0.1; cfn-lint 0.1.0; python 2.7; regions ('us-east-1',)"
+    diskcache.put(cfnlint.KIND, diskcache.key(cfnlint.KIND, other, text), [])
+    monkeypatch.setattr(cfnlint, "_versions", lambda: other)
+    cfnlint.lint.cache_clear()
+    assert cfnlint.lint(text) == ()  # the other version's entry is read only under its own key
+    monkeypatch.undo()
+    monkeypatch.setenv(diskcache.DIR_ENV, str(cache_dir))
+    again, counts = _fresh_run(broken)
+    assert again.findings == first.findings and counts["cached"] >= 2
+
+
+def test_the_key_covers_content_and_versions() -> None:
+    base = diskcache.key("cfn-lint", "v1", "text")
+    assert base == diskcache.key("cfn-lint", "v1", "text")
+    assert len({base, diskcache.key("cfn-lint", "v2", "text"), diskcache.key("cfn-lint", "v1", "text "),
+                diskcache.key("cfn-lint", "v1t", "ext")}) == 4
+
+
+def test_the_cache_folder_follows_the_platform(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(diskcache.DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if sys.platform != "win32":
+        assert diskcache.folder() == tmp_path / "xdg" / "sentinel-pack"
+    monkeypatch.setenv(diskcache.DIR_ENV, str(tmp_path / "mine"))
+    assert diskcache.folder() == tmp_path / "mine"
+    monkeypatch.setenv(diskcache.OFF_ENV, "1")
+    assert not diskcache.enabled()
+
+
+def test_an_unwritable_cache_does_not_fail_the_run(broken: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv(diskcache.DIR_ENV, str(blocker / "cache"))  # below a file: cannot be created
+    cfnlint.lint.cache_clear()
+    result, counts = _fresh_run(broken)
+    assert counts["linted"] >= 2 and any(f.rule == "SP301" for f in result.findings)
+
+
+def _corpus_folder(reference_root: Path, broken: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "Solutions"
+    folder.mkdir()
+    for name in ("Miro", "AWS_AccessLogs", "OneTrust"):
+        shutil.copytree(reference_root / "corpus" / name, folder / name)
+    shutil.copytree(broken, folder / "AWS_EKS")
+    return folder
+
+
+def test_jobs_give_the_same_findings_in_the_same_order(reference_root: Path, broken: Path, tmp_path: Path,
+                                                        cache_dir: Path) -> None:
+    folder = _corpus_folder(reference_root, broken, tmp_path)
+    one = run([folder], jobs=1, cache=False)
+    two = run([folder], jobs=2, cache=False)
+    assert one.solutions == [(folder / name).as_posix() for name in ("AWS_AccessLogs", "AWS_EKS", "Miro", "OneTrust")]
+    assert two.solutions == one.solutions and two.expanded and one.expanded
+    assert two.findings == one.findings
+    assert {f.rule for f in one.findings} >= {"SP301"}
+    # several paths: in the order given, each solution once per mention
+    mixed = run([folder / "OneTrust", folder], jobs=2, cache=False)
+    assert mixed.solutions[0].endswith("OneTrust") and mixed.solutions[1:] == one.solutions
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sentinel_pack", *args], capture_output=True, text=True,
+                          cwd=REPO, env={**os.environ, **(env or {})}, timeout=600, check=False)
+
+
+def test_cli_jobs_and_helper_agree_with_one_process(reference_root: Path, broken: Path, tmp_path: Path) -> None:
+    """Also through the command line: the pool, the cfn-lint helper (one solution, --jobs 2) and
+    --jobs 1 print the same report; a CI log (not a terminal) gets one plain line per solution."""
+    folder = _corpus_folder(reference_root, broken, tmp_path)
+    env = {diskcache.DIR_ENV: str(tmp_path / "cli-cache")}
+    one = _cli("validate", "--jobs", "1", "--no-cache", "-f", "json", str(folder), env=env)
+    two = _cli("validate", "--jobs", "2", "-f", "json", str(folder), env=env)
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout and json.loads(one.stdout)
+    progress = [line for line in two.stderr.splitlines() if line.startswith("[")]
+    assert sorted(line.split("]")[0] for line in progress) == [f"[{i}/4" for i in range(1, 5)]
+    assert any("AWS_EKS: " in line and "errors" in line for line in progress)
+    single = [_cli("validate", "--jobs", jobs, "--no-cache", "-f", "json", str(broken), env=env)
+              for jobs in ("1", "2")]
+    assert single[0].stdout == single[1].stdout and "Bukket" in single[0].stdout
+    assert not [line for line in single[1].stderr.splitlines() if line.startswith("[")]  # one solution: no progress
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """--help must start fast: the commands import their heavy modules when they run."""
+    code = ("import sys\nfrom sentinel_pack.cli import main\nsys.argv = ['sentinel-pack', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = ['cfnlint', 'jsonschema', 'jinja2', 'deepdiff', 'rich', 'yaml', 'multiprocessing',\n"
+            "         'concurrent.futures', 'sentinel_pack.perf.cfnlint', 'sentinel_pack.validate.runner']\n"
+            "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False)
+    assert "Usage" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_the_helper_is_started_only_for_templates_the_cache_lacks(broken: Path, reference_root: Path,
+                                                                  cache_dir: Path) -> None:
+    assert cfnlint.worth_a_helper(broken)  # nothing cached yet
+    _fresh_run(broken)
+    assert not cfnlint.worth_a_helper(broken)  # every template on disk is in the cache
+    no_templates = reference_root / "corpus" / "OneTrust"
+    assert not cfnlint.worth_a_helper(no_templates)
+    diskcache.set_enabled(False)
+    assert cfnlint.worth_a_helper(broken)  # --no-cache: the templates will be linted
+
+
+def test_spawned_workers_give_the_same_findings(reference_root: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS and Windows spawn their workers (nothing inherited): the task must travel by pickle."""
+    import multiprocessing
+
+    from sentinel_pack.perf import pool
+
+    folder = tmp_path / "Solutions"
+    for name in ("Miro", "OneTrust"):
+        shutil.copytree(reference_root / "corpus" / name, folder / name)
+    one = run([folder], jobs=1, cache=False)
+    monkeypatch.setattr(pool, "_context", lambda: multiprocessing.get_context("spawn"))
+    monkeypatch.setattr(pool, "forks", lambda: False)
+    spawned = run([folder], jobs=2, cache=False)
+    assert spawned.solutions == one.solutions and len(one.solutions) == 2
+    assert spawned.findings == one.findings and one.findings
