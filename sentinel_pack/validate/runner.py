@@ -218,6 +218,11 @@ class Run:
     by_path: list[tuple[Path, Run]] = field(default_factory=list)
 
 
+#: Findings about the machine, not a solution (the Kusto engine cannot start): said once per run,
+#: however many worker processes found it.
+_ONCE_PER_RUN = frozenset({"SP819"})
+
+
 def _check_solution(unit: tuple[Path, Path], rule_ids: list[str], cache: bool | None = None):
     """Load and check the solution(s) at ``unit`` (the path given, one solution of it), in any process.
 
@@ -277,15 +282,23 @@ def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str]
     results = pool.run_all(partial(_check_solution, rule_ids=rule_ids, cache=cache), units, jobs,
                            label=lambda unit: display(unit[1]), describe=_outcome)
     whole = Run([], [], False, [(path, Run([], [], False)) for path in paths])
+    said: set[tuple[str, str]] = set()
     for (index, _), (status, value) in zip(which, results, strict=True):
         if status != "ok":
             problems, exit_code = value
             raise SentinelPackError(problems, exit_code=exit_code)
-        for part in (whole, whole.by_path[index][1]):
-            for solution, found, wider in value:
+        for solution, found, wider in value:
+            kept = []
+            for finding in found:
+                if finding.rule in _ONCE_PER_RUN:
+                    if (finding.rule, finding.message) in said:
+                        continue
+                    said.add((finding.rule, finding.message))
+                kept.append(finding)
+            for part in (whole, whole.by_path[index][1]):
                 part.expanded = part.expanded or wider
                 part.solutions.append(solution)
-                part.findings.extend(found)
+                part.findings.extend(kept)
     return whole
 
 
