@@ -64,25 +64,33 @@ class Engine:
         self._lock = threading.Lock()  # one V8 isolate: one call at a time
 
     def analyze(self, query: str, database: Database) -> Analysis:
+        return analysis(self.analyze_raw(query, database))
+
+    def analyze_raw(self, query: str, database: Database) -> dict[str, Any]:
+        """The engine's answer as JSON data (what the result cache stores)."""
         key = database.key()
         with self._lock:
             if key not in self._declared:
                 self._ctx.call("spDeclare", key, json.dumps(database.spec()), timeout_sec=TIMEOUT)
                 self._declared.add(key)
-            raw: dict[str, Any] = json.loads(self._ctx.call("spAnalyze", key, query, timeout_sec=TIMEOUT))
-        columns = raw["columns"]
-        return Analysis(
-            tuple(Diagnostic(d["code"], d["start"], d["length"], d["message"], d["severity"], d["syntax"])
-                  for d in raw["diagnostics"]),
-            tuple(Call(f["name"], f["start"], f["builtin"]) for f in raw["functions"]),
-            tuple((o["kind"], o["start"]) for o in raw["operators"]),
-            tuple(raw["tables"]),
-            None if columns is None else tuple((c[0], c[1]) for c in columns),
-        )
+            return json.loads(self._ctx.call("spAnalyze", key, query, timeout_sec=TIMEOUT))
 
     def close(self) -> None:
         with self._lock:
             self._ctx.close()
+
+
+def analysis(raw: dict[str, Any]) -> Analysis:
+    """An ``Analysis`` from the engine's JSON answer (fresh or cached)."""
+    columns = raw["columns"]
+    return Analysis(
+        tuple(Diagnostic(d["code"], d["start"], d["length"], d["message"], d["severity"], d["syntax"])
+              for d in raw["diagnostics"]),
+        tuple(Call(f["name"], f["start"], f["builtin"]) for f in raw["functions"]),
+        tuple((o["kind"], o["start"]) for o in raw["operators"]),
+        tuple(raw["tables"]),
+        None if columns is None else tuple((c[0], c[1]) for c in columns),
+    )
 
 
 _lock = threading.Lock()
