@@ -105,6 +105,7 @@ def render_solution(manifest: Manifest) -> Rendered:
     out["ReleaseNotes.md"] = renderer.render_text("solution/ReleaseNotes.md.j2", context).encode("utf-8")
     for detection in (*context["analytic_rules"], *context["hunting_queries"]):
         out[detection["path"]] = detection["raw"]  # shipped as written, beside the package
+    out.update(context["content_files"])  # workbooks, parsers, playbooks, ...: also as written
 
     zip_name = f"{PACKAGE}/{context['solution']['version']}.zip"
     members = {
