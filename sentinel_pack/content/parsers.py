@@ -113,7 +113,9 @@ def context(sources: list[Source]) -> list[dict[str, Any]]:
                 "category": str(data.get("Category", "")),
                 "functionAlias": name,
                 "query": data["FunctionQuery"],
-                "functionParameters": function_parameters(data.get("FunctionParams")),
+                # "" is what the packager writes without parameters; the blanks variable deploys
+                # the same value without a blank property in the template (SP606)
+                "functionParameters": function_parameters(data.get("FunctionParams")) or "[variables('blanks')]",
                 "version": 2,
                 "tags": [{"name": "description", "value": str(data.get("Description", ""))}],
             },

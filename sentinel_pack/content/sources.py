@@ -52,7 +52,9 @@ def read_yaml(name: str, raw: bytes) -> Source:
 
     with tempfile.TemporaryDirectory(prefix="sentinel-pack-") as folder:
         path = Path(folder) / "content.yaml"
-        path.write_bytes(raw)
+        # The packager's YAML reader (YamlDotNet) ends a block scalar that runs to the end of a
+        # file without a newline with one anyway; PyYAML does so once the file ends in a newline.
+        path.write_bytes(raw if raw.endswith(b"\n") else raw + b"\n")
         doc = load_yaml(path, name)
     return Source(name, raw, doc.data, lambda path: doc.position(path))
 
