@@ -24,10 +24,11 @@ class Source:
     data: Any
     _locate: Any = None
 
+    def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
+        return self._locate(tuple(path)) if self._locate is not None else (None, None)
+
     def problem(self, path: Sequence[str | int], message: str, hint: str | None = None) -> Problem:
-        line = column = None
-        if self._locate is not None:
-            line, column = self._locate(tuple(path))
+        line, column = self.locate(path)
         return Problem(message, file=self.name, line=line, column=column,
                        path=json_path(tuple(path)) if path else None, hint=hint)
 

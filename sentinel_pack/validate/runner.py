@@ -30,6 +30,7 @@ def _load_rules() -> None:
         rules_package,
         rules_schemas,
         rules_versioning,
+        rules_solution_content,
     )
 
 
