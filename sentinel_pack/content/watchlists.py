@@ -65,7 +65,8 @@ def context(sources: list[Source]) -> list[dict[str, Any]]:
     out = []
     for number, source in enumerate(sources, start=1):
         item = dict(resource(source.data) or {})
-        item["name"] = f"[concat(parameters('workspace'),'/Microsoft.SecurityInsights/',parameters('watchlist{number}-id'))]"
+        item["name"] = ("[concat(parameters('workspace'),'/Microsoft.SecurityInsights/',"
+                        f"parameters('watchlist{number}-id'))]")
         properties = item.get("properties", {})
         out.append({
             "number": number,
