@@ -43,7 +43,7 @@ def content_of(files: dict[str, bytes]) -> list[Content]:
             continue
         name = str(properties.get("displayName", ""))
         if name.startswith("[parameters('"):  # a workbook's name is a parameter's default
-            name = str((parameters.get(name[len("[parameters('"):-2]) or {}).get("defaultValue", name))
+            name = str((parameters.get(name[len("[parameters('"):-3]) or {}).get("defaultValue", name))
         inner = (properties.get("mainTemplate") or {}).get("resources") or []
         body = [_meaning(r) for r in inner if isinstance(r, dict) and not str(r.get("type", "")).endswith("/metadata")]
         found.append(Content(
