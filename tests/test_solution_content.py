@@ -541,3 +541,59 @@ def test_release_refuses_a_changed_workbook_under_the_same_version(tmp_path, ref
     data["workbooks"][0]["version"] = "1.0.1"
     manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     build(source, out)  # a raised workbook version is a proper update
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+def test_import_reads_bitwarden_content_from_its_data_file_and_package(reference_root, tmp_path):
+    """Bitwarden's Data file lists the workbooks and the parser; their metadata comes from the package
+    (WorkbooksMetadata.json is repository-wide). The import gives the hand-written manifest section."""
+    from sentinel_pack.importer.content import import_content
+    from sentinel_pack.importer.manifest_from import Imported
+
+    corpus = reference_root / "corpus" / "Bitwarden"
+    data = json.loads((corpus / "Data/Solution_Bitwarden.json").read_text(encoding="utf-8"))
+    package = json.loads((corpus / "Package/mainTemplate.json").read_text(encoding="utf-8"))
+    imported = Imported(manifest={})
+    import_content(corpus, data, imported, package)
+    expected = yaml.safe_load((bitwarden_source(tmp_path, reference_root) / "solution.yaml").read_text())
+    by_file = {e["file"]: e for e in expected["workbooks"]}
+    assert [e["file"] for e in imported.manifest["workbooks"]] == data["Workbooks"]  # Data file order
+    assert all(entry == by_file[entry["file"]] for entry in imported.manifest["workbooks"])
+    assert imported.manifest["parsers"] == ["Parsers/BitwardenEventLogs.yaml"]
+    assert set(imported.files) == {*data["Workbooks"], *data["Parsers"]}
+    assert imported.files["Parsers/BitwardenEventLogs.yaml"] == (corpus / "Parsers/BitwardenEventLogs.yaml").read_bytes()
+
+
+def test_import_explains_every_workbook_and_parser_difference_from_bitwarden(bitwarden):
+    from deepdiff import DeepDiff
+
+    from sentinel_pack.importer.known import FIX, classify
+
+    documents, published, _ = bitwarden
+    main = documents["Package/mainTemplate.json"]
+    ours = [r for r in main["resources"] if r["properties"].get("contentKind") in ("Workbook", "Parser")
+            or r["type"].endswith("/savedSearches") or "'Parser-'" in r["name"]]
+    theirs = [r for r in published["resources"] if r["properties"].get("contentKind") in ("Workbook", "Parser")
+              or r["type"].endswith("/savedSearches") or "'Parser-'" in r["name"]]
+    tree = DeepDiff(theirs, ours, view="tree")
+    changes = [item for items in tree.values() for item in items]
+    assert len(changes) == 5  # three workbook metadata descriptions, two functionParameters
+    for item in changes:
+        path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in item.path(output_format="list"))
+        assert classify("mainTemplate.json", path, item.t1, item.t2)[0] == FIX, path
+
+
+def test_import_round_trip_of_a_built_solution_with_every_content_kind(tmp_path):
+    from sentinel_pack.importer.run import import_solution
+
+    built = tmp_path / "built"
+    build(WOODGROVE, built)
+    imported, differences, _ = import_solution(built, tmp_path / "imported")
+    assert differences == []
+    manifest = yaml.safe_load((tmp_path / "imported/solution.yaml").read_text(encoding="utf-8"))
+    assert manifest["playbooks"] == ["Playbooks/Woodgrove-BlockIP/azuredeploy.json"]
+    assert manifest["watchlists"] == ["Watchlists/WoodgroveCriticalHosts.json"]
+    assert manifest["summary_rules"] == ["Summary Rules/WoodgroveSignInSummary.yaml"]
+    for rel in manifest["playbooks"] + manifest["watchlists"] + manifest["summary_rules"]:
+        assert (tmp_path / "imported" / rel).read_bytes() == (WOODGROVE / rel).read_bytes()

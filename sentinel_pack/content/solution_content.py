@@ -110,8 +110,8 @@ def add_to_context(data: dict[str, Any], manifest: Manifest) -> None:
     data["watchlists"] = watchlists.context(loaded["watchlists"])
     data["summary_rules"] = summary_rules.context(loaded["summary_rules"])
     blades = manifest.data.get("blade_descriptions") or {}
-    data["blade_descriptions"] = {"workbooks": blades.get("workbooks", WORKBOOKS_TEXT),
-                                  "playbooks": blades.get("playbooks", PLAYBOOKS_TEXT)}
+    data["default_blades"] = {"workbooks": WORKBOOKS_TEXT, "playbooks": PLAYBOOKS_TEXT}
+    data["blade_descriptions"] = {key: blades.get(key, text) for key, text in data["default_blades"].items()}
     # Variables the playbook passes add to the main template, once each, in the order they appear.
     extra: dict[str, str] = {}
     for playbook in data["playbooks"]:
