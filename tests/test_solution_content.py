@@ -589,7 +589,7 @@ def test_import_round_trip_of_a_built_solution_with_every_content_kind(tmp_path)
 
     built = tmp_path / "built"
     build(WOODGROVE, built)
-    imported, differences, _ = import_solution(built, tmp_path / "imported")
+    _, differences, _ = import_solution(built, tmp_path / "imported")
     assert differences == []
     manifest = yaml.safe_load((tmp_path / "imported/solution.yaml").read_text(encoding="utf-8"))
     assert manifest["playbooks"] == ["Playbooks/Woodgrove-BlockIP/azuredeploy.json"]
