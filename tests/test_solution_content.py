@@ -597,3 +597,32 @@ def test_import_round_trip_of_a_built_solution_with_every_content_kind(tmp_path)
     assert manifest["summary_rules"] == ["Summary Rules/WoodgroveSignInSummary.yaml"]
     for rel in manifest["playbooks"] + manifest["watchlists"] + manifest["summary_rules"]:
         assert (tmp_path / "imported" / rel).read_bytes() == (WOODGROVE / rel).read_bytes()
+
+
+# --- init ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["rest-api", "aws-s3"])
+def test_init_writes_one_example_of_each_kind_that_builds_and_validates_clean(tmp_path, kind):
+    import re
+
+    from sentinel_pack.scaffold import init_solution
+    from sentinel_pack.validate.runner import validate_paths
+
+    folder = tmp_path / "Contoso Events"
+    init_solution("Contoso Events", kind, folder)
+    examples = ["Workbooks/ContosoEventsOverview.json", "Parsers/ContosoEvents.yaml",
+                "Playbooks/ContosoEvents-Comment/azuredeploy.json", "Watchlists/ContosoEventsAssets.json",
+                "Summary Rules/ContosoEventsHourlySummary.yaml"]
+    assert all((folder / rel).is_file() for rel in examples)
+    text = (folder / "solution.yaml").read_text(encoding="utf-8")
+    assert "# parsers:" in text and "\nparsers:" not in text  # commented out: the package has none yet
+    assert render_solution(load_manifest(folder)).context["parsers"] == []
+    start, end = text.index("# workbooks:"), text.index("# --- Release history")
+    (folder / "solution.yaml").write_text(text[:start] + re.sub(r"^# ", "", text[start:end], flags=re.M)
+                                          + text[end:], encoding="utf-8")
+    out = tmp_path / "out"
+    rendered, _ = build(folder, out)
+    assert [len(rendered.context[k]) for k in ("workbooks", "parsers", "playbooks", "watchlists",
+                                               "summary_rules")] == [1, 1, 1, 1, 1]
+    # (the aws-s3 scaffold's CloudFormation has cfn-lint warnings of its own, not the examples')
+    assert [f for f in validate_paths([out]) if f.severity == "error" or not f.rule.startswith("SP3")] == []
