@@ -219,7 +219,7 @@ def _package_one(number: int, source: Source, solution: dict[str, Any], release_
                  custom_connectors: dict[str, dict[str, str]],
                  function_apps: dict[str, dict[str, str]]) -> Packaged:
     data = copy.deepcopy(source.data)
-    parameters = data.get("parameters") or {}
+    parameters = {k: v for k, v in (data.get("parameters") or {}).items() if isinstance(v, dict)}
     variables: dict[str, Any] = dict(data.get("variables") or {})
     name = content_name(source.name)
     kind = kind_of(data)
@@ -234,8 +234,8 @@ def _package_one(number: int, source: Source, solution: dict[str, Any], release_
     for counter, resource in enumerate(data.get("resources") or [], start=1):
         resource = copy.deepcopy(resource)
         kind_lower = str(resource.get("type", "")).lower()
-        api = ((resource.get("properties") or {}).get("api") or {}) if kind_lower == "microsoft.web/connections" \
-            else {}
+        properties = resource.get("properties") if isinstance(resource.get("properties"), dict) else {}
+        api = properties.get("api") if kind_lower == "microsoft.web/connections" else None
         if isinstance(api, dict) and isinstance(api.get("id"), str):
             api_id = api["id"]
             if "/providers/Microsoft.Web/customApis/" in api_id:
@@ -266,7 +266,7 @@ def _package_one(number: int, source: Source, solution: dict[str, Any], release_
 
     if kind != "AzureFunction" and "Microsoft.Web/sites" in source.raw.decode("utf-8", "replace"):
         for parameter in parameters.values():
-            default = parameter.get("defaultValue") if isinstance(parameter, dict) else None
+            default = parameter.get("defaultValue")
             if isinstance(default, str) and default in function_apps:
                 dependencies.append({"kind": "AzureFunction", **function_apps[default]})
 

@@ -66,6 +66,9 @@ def load(manifest: Manifest) -> dict[str, list[Source]]:
             source = _relative(manifest, key, index, relative, problems)
             if source is not None:
                 found = check(source)
+                if key == "playbooks" and "'" in playbooks.content_name(source.name):
+                    found.append(source.problem((), "the playbook's folder name names ARM variables of the "
+                                                "package and cannot hold a single quote", "rename the folder"))
                 problems.extend(found)
                 sources.append(source)
         loaded[key] = sources
