@@ -438,6 +438,7 @@ def test_serialized_data_drops_empty_properties():
 def _broken(tmp_path: Path, rel: str, text: str) -> Path:
     source = tmp_path / "src"
     shutil.copytree(WOODGROVE, source)
+    (source / rel).parent.mkdir(parents=True, exist_ok=True)
     (source / rel).write_text(text, encoding="utf-8")
     return source
 
@@ -626,3 +627,20 @@ def test_init_writes_one_example_of_each_kind_that_builds_and_validates_clean(tm
                                                "summary_rules")] == [1, 1, 1, 1, 1]
     # (the aws-s3 scaffold's CloudFormation has cfn-lint warnings of its own, not the examples')
     assert [f for f in validate_paths([out]) if f.severity == "error" or not f.rule.startswith("SP3")] == []
+
+
+def test_build_is_byte_identical_twice_and_cli_reports_a_broken_parser(tmp_path):
+    from typer.testing import CliRunner
+
+    from sentinel_pack.cli import app
+
+    first, second = render_solution(load_manifest(WOODGROVE)), render_solution(load_manifest(WOODGROVE))
+    assert first.files == second.files
+    source = _broken(tmp_path, "Parsers/Broken.yaml", "id: x\nFunctionName: [\n")
+    text = (source / "solution.yaml").read_text(encoding="utf-8")
+    (source / "solution.yaml").write_text(text.replace("playbooks:", "parsers:\n  - Parsers/Broken.yaml\nplaybooks:"),
+                                          encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(source), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "Parsers/Broken.yaml:" in result.output and "invalid YAML" in result.output
+    assert "Traceback" not in result.output
