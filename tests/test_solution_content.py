@@ -644,3 +644,30 @@ def test_build_is_byte_identical_twice_and_cli_reports_a_broken_parser(tmp_path)
     assert result.exit_code == 1
     assert "Parsers/Broken.yaml:" in result.output and "invalid YAML" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_finds_content_the_data_file_lists_outside_its_folder(tmp_path):
+    """The packager takes the Data file's list: a function app template in FunctionApp/ is a playbook."""
+    from sentinel_pack.validate.runner import check, selected
+    from sentinel_pack.validate.target import Target
+
+    data = {"Name": "X", "Playbooks": ["FunctionApp/azuredeploy.json"], "Parsers": ["Parsers/Old.txt"]}
+    files = {"Data/Solution_X.json": json.dumps(data).encode(), "FunctionApp/azuredeploy.json": b'{"resources": []}',
+             "Parsers/Old.txt": b"T | take 10"}
+    findings = check(Target("t", files), selected(select=("SP9",)))
+    assert {(f.rule, f.file) for f in findings} == {("SP906", "t/FunctionApp/azuredeploy.json:1")}
+
+
+def test_import_without_a_published_package_notes_the_missing_workbook_metadata(tmp_path):
+    from sentinel_pack.importer.content import import_content
+    from sentinel_pack.importer.manifest_from import Imported
+
+    (tmp_path / "Workbooks").mkdir()
+    (tmp_path / "Workbooks/My(Workbook).json").write_text('{"version": "Notebook/1.0", "items": [{}]}')
+    imported = Imported(manifest={})
+    import_content(tmp_path, {"Workbooks": ["Workbooks/My(Workbook).json"], "Summary Rules": ["Missing.yaml"],
+                              "WorkbookBladeDescription": "Our workbooks."}, imported, None)
+    assert imported.manifest["workbooks"] == [{"file": "Workbooks/My(Workbook).json", "description": "My(Workbook)"}]  # "(" after the start: kept
+    assert imported.manifest["blade_descriptions"] == {"workbooks": "Our workbooks."}
+    assert any("no gallery metadata" in note for note in imported.notes)
+    assert any("'Missing.yaml' is listed in the Data file but not in the folder" in note for note in imported.notes)

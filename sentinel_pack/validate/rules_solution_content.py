@@ -23,23 +23,46 @@ FOLDERS = {"workbooks": "workbooks", "parsers": "parsers", "playbooks": "playboo
            "summary_rules": "summaryrules"}
 
 
-def content_files(target: Target, kind: str) -> list[str]:
-    """Files of one kind in the target, by their upstream folder (any case, spaces ignored)."""
+def _listed(target: Target, kind: str) -> list[str]:
+    """Files the Data file lists for a kind (the packager's own list; ``FunctionApp/azuredeploy.json``
+    may be a playbook outside ``Playbooks/``), matched to the target's files ignoring case."""
+    data_rel = next((r for r in sorted(target.files) if r.lower().startswith("data/solution_")
+                     and r.lower().endswith(".json")), None)
+    data = target.json(data_rel) if data_rel else None
+    if not isinstance(data, dict):
+        return []
+    by_lower = {rel.lower(): rel for rel in target.files}
     out = []
+    for key, value in data.items():
+        if key.replace(" ", "").lower() != FOLDERS[kind] or not isinstance(value, list):
+            continue
+        for item in value:
+            rel = by_lower.get(str(item).replace("\\", "/").lstrip("./").lower())
+            if rel:
+                out.append(rel)
+    return out
+
+
+def content_files(target: Target, kind: str) -> list[str]:
+    """Files of one kind in the target: those the Data file lists, and those in the kind's
+    upstream folder (any case, spaces ignored)."""
+    # a parser may be a .txt or .kql file of plain KQL (the packager accepts those): not judged here
+    suffixes = (".yaml", ".yml") if kind in ("parsers", "summary_rules") else (".json",)
+    out = [rel for rel in _listed(target, kind) if rel.lower().endswith(suffixes)]
     for rel in sorted(target.files):
         folder = rel.split("/", 1)[0].replace(" ", "").lower()
         if folder != FOLDERS[kind] or "/" not in rel:
             continue
         lower = rel.lower()
         if kind == "playbooks":
-            if lower.endswith("/azuredeploy.json"):
+            if lower.endswith("/azuredeploy.json") and rel not in out:
                 out.append(rel)
         elif kind in ("parsers", "summary_rules"):
             if lower.endswith((".yaml", ".yml")):
                 out.append(rel)
         elif lower.endswith(".json") and not lower.endswith("workbooksmetadata.json"):
             out.append(rel)
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _findings(problems: list[Problem], fix: str = "") -> Out:
