@@ -22,8 +22,12 @@ from sentinel_pack.importer.manifest_from import Imported
 #: Data file key (lower case, no spaces) -> manifest key.
 DATA_KEYS = {"workbooks": "workbooks", "parsers": "parsers", "playbooks": "playbooks",
              "watchlists": "watchlists", "summaryrules": "summary_rules"}
-#: Data file keys the manifest does not carry (the packager uses them for texts nobody sees in V3).
-IGNORED = {"workbookdescription", "playbookdescription", "watchlistdescription"}
+#: Data file keys the manifest does not carry, and what the packager does with them.
+IGNORED = {
+    "workbookdescription": "the packager adds it beside each workbook's metadata resource, outside its properties",
+    "playbookdescription": "the packager computes it but no longer shows it in the wizard",
+    "watchlistdescription": "sentinel-pack shows each watchlist's own description in the wizard instead",
+}
 BLADES = {"workbookbladedescription": "workbooks", "playbooksbladedescription": "playbooks"}
 
 
@@ -55,8 +59,7 @@ def import_content(source: Path, data: dict[str, Any], imported: Imported,
         imported.manifest["blade_descriptions"] = blades
     for key, (original_key, value) in lowered.items():
         if key in IGNORED and value:
-            imported.notes.append(f"{original_key}: not used by the official packager's template-spec packages; "
-                                  "left out of the manifest")
+            imported.notes.append(f"{original_key}: left out of the manifest ({IGNORED[key]})")
 
 
 def workbook_entry(rel: str, package: dict[str, Any] | None, imported: Imported) -> dict[str, Any]:
