@@ -671,3 +671,33 @@ def test_import_without_a_published_package_notes_the_missing_workbook_metadata(
     assert imported.manifest["blade_descriptions"] == {"workbooks": "Our workbooks."}
     assert any("no gallery metadata" in note for note in imported.notes)
     assert any("'Missing.yaml' is listed in the Data file but not in the folder" in note for note in imported.notes)
+
+
+def test_workbook_and_parser_rules_on_crafted_files(reference_root):
+    from sentinel_pack.content.workbooks import queries
+    from sentinel_pack.validate.runner import check, selected
+    from sentinel_pack.validate.target import Target
+
+    corpus = reference_root / "corpus" / "Bitwarden"
+    workbook = json.loads((corpus / "Workbooks/BitwardenEventLogsVaultItems.json").read_text(encoding="utf-8"))
+    for path, _ in queries(workbook)[:1]:
+        node = workbook
+        for key in path[:-1]:
+            node = node[key]
+        node["query"] = "BitwardenEventLog\n| take 10"  # the parser's function is BitwardenEventLogs
+    parser = (corpus / "Parsers/BitwardenEventLogs.yaml").read_bytes().replace(
+        b"FunctionAlias: BitwardenEventLogs", b"FunctionAlias: Bitwarden")
+    files = {"Workbooks/VaultItems.json": json.dumps(workbook, indent=2).encode(),
+             "Workbooks/Arm.json": b'{"$schema": "x", "resources": []}',
+             "Parsers/BitwardenEventLogs.yaml": parser}
+    findings = check(Target("t", files), selected(select=("SP9",)))
+    by_rule = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule, []).append(finding)
+    assert set(by_rule) == {"SP901", "SP902", "SP905"}
+    assert by_rule["SP901"][0].file == "t/Workbooks/Arm.json:1" and "Notebook/1.0" in by_rule["SP901"][0].message
+    (unknown,) = by_rule["SP902"]
+    assert unknown.severity == "warning" and "'BitwardenEventLog'" in unknown.message
+    assert unknown.fix == "did you mean 'BitwardenEventLogs'?"  # the parser's function is a known name
+    assert unknown.file.startswith("t/Workbooks/VaultItems.json:")
+    assert by_rule["SP905"][0].severity == "warning"
