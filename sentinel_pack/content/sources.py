@@ -7,7 +7,7 @@ Build and validate read the same files the same way, so a broken file gets the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ class Source:
     name: str
     raw: bytes
     data: Any
-    _locate: Any = None
+    _locate: Callable[[tuple[str | int, ...]], tuple[int | None, int | None]] | None = None
 
     def locate(self, path: Sequence[str | int]) -> tuple[int | None, int | None]:
         return self._locate(tuple(path)) if self._locate is not None else (None, None)
@@ -64,7 +64,7 @@ def read(name: str, raw: bytes) -> Source:
     return read_yaml(name, raw) if name.lower().endswith((".yaml", ".yml")) else read_json(name, raw)
 
 
-def problems_of(name: str, raw: bytes, check: Any) -> list[Problem]:
+def problems_of(name: str, raw: bytes, check: Callable[[Source], list[Problem]]) -> list[Problem]:
     """``check(source)`` on the file, with a file that cannot be read reported, never skipped."""
     try:
         source = read(name, raw)

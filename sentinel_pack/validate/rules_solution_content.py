@@ -10,10 +10,10 @@ playbooks are nested templates of mainTemplate.json, so the SP6xx arm-ttk rules 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sentinel_pack.content import parsers, playbooks, summary_rules, watchlists, workbooks
-from sentinel_pack.content.sources import problems_of, read
+from sentinel_pack.content.sources import Source, problems_of, read
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
 from sentinel_pack.validate.target import Target
@@ -71,7 +71,7 @@ def _findings(problems: list[Problem], fix: str = "") -> Out:
         yield where, problem.path or "", problem.message, problem.hint or fix
 
 
-def _check_kind(target: Target, kind: str, check) -> Out:
+def _check_kind(target: Target, kind: str, check: Callable[[Source], list[Problem]]) -> Out:
     for rel in content_files(target, kind):
         yield from _findings(problems_of(rel, target.files[rel], check))
 
