@@ -701,3 +701,20 @@ def test_workbook_and_parser_rules_on_crafted_files(reference_root):
     assert unknown.fix == "did you mean 'BitwardenEventLogs'?"  # the parser's function is a known name
     assert unknown.file.startswith("t/Workbooks/VaultItems.json:")
     assert by_rule["SP905"][0].severity == "warning"
+
+
+def test_a_plain_kql_parser_is_packaged_as_the_packager_does(tmp_path):
+    """``Parsers/X.txt``: the function is named after the file, comment lines are dropped."""
+    source = _broken(tmp_path, "Parsers/WoodgroveSignIns.txt",
+                     "// Woodgrove sign-ins, normalised\nWoodgroveSignIns_CL\n| extend Ok = Result == 'success'\n")
+    text = (source / "solution.yaml").read_text(encoding="utf-8")
+    (source / "solution.yaml").write_text(text.replace("playbooks:", "parsers:\n  - Parsers/WoodgroveSignIns.txt\n"
+                                                                     "playbooks:"), encoding="utf-8")
+    main = render_solution(load_manifest(source)).documents["Package/mainTemplate.json"]
+    search = next(r for r in main["resources"] if r["type"] == "Microsoft.OperationalInsights/workspaces/savedSearches")
+    assert search["properties"] == {
+        "eTag": "*", "displayName": "WoodgroveSignIns", "category": "Samples", "functionAlias": "WoodgroveSignIns",
+        "query": "\nWoodgroveSignIns_CL\n| extend Ok = Result == 'success'\n",
+        "functionParameters": "[variables('blanks')]", "version": 1,
+        "tags": [{"name": "description", "value": "WoodgroveSignIns"}]}
+    assert main["variables"]["parserObject1"]["parserContentId1"] == "WoodgroveSignIns-Parser"

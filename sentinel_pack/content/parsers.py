@@ -13,7 +13,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-from sentinel_pack.content.sources import Source
+from sentinel_pack.content.sources import KqlText, Source
 from sentinel_pack.errors import Problem
 
 REQUIRED = ("id", "Function", "FunctionName", "FunctionAlias", "FunctionQuery")
@@ -42,8 +42,27 @@ def function_parameters(params: list[dict[str, Any]] | None) -> str:
     return ",".join(out)
 
 
+def plain_name(path: str) -> str:
+    """A plain-KQL parser's function name: its file name up to the first dot (``getFileNameFromPath``)."""
+    return PurePosixPath(path).name.split(".")[0]
+
+
+def plain_query(text: str) -> str:
+    """The packager's query of a plain-KQL parser: lines starting with ``//`` dropped, each line
+    prefixed with a newline (so the query starts with one)."""
+    return "".join("\n" + line for line in text.split("\n") if not line.startswith("//"))
+
+
 def check(source: Source) -> list[Problem]:
     data = source.data
+    if isinstance(data, KqlText):
+        problems = []
+        if not _NAME.match(plain_name(source.name)):
+            problems.append(source.problem((), f"the file name {plain_name(source.name)!r} names the function and is "
+                                           "not a KQL function name", "rename the file, or write the parser as YAML"))
+        if not plain_query(data.text).strip():
+            problems.append(source.problem((), "the parser has no query"))
+        return problems
     if not isinstance(data, dict):
         return [source.problem((), "a parser must be a YAML mapping (FunctionName, FunctionAlias, FunctionQuery, ...)")]
     problems = [source.problem((), f"missing required field '{field}'") for field in REQUIRED if field not in data]
@@ -99,6 +118,9 @@ def context(sources: list[Source]) -> list[dict[str, Any]]:
     out = []
     for number, source in enumerate(sources, start=1):
         data = source.data
+        if isinstance(data, KqlText):
+            out.append(_plain_context(number, source, data))
+            continue
         name = str(data["FunctionName"])
         out.append({
             "number": number,
@@ -123,3 +145,28 @@ def context(sources: list[Source]) -> list[dict[str, Any]]:
             "raw": source.raw,
         })
     return out
+
+
+def _plain_context(number: int, source: Source, data: KqlText) -> dict[str, Any]:
+    """A plain-KQL parser as the packager packages it (``isyaml`` false): category Samples, version 1."""
+    name = plain_name(source.name)
+    return {
+        "number": number,
+        "name": name,
+        "content_id": f"{name}-Parser",
+        "title": name,
+        "version": "1.0.0",
+        "file_key": PurePosixPath(source.name).stem,
+        "properties": {
+            "eTag": "*",
+            "displayName": name,
+            "category": "Samples",
+            "functionAlias": name,
+            "query": plain_query(data.text),
+            "functionParameters": "[variables('blanks')]",
+            "version": 1,
+            "tags": [{"name": "description", "value": name}],
+        },
+        "path": source.name,
+        "raw": source.raw,
+    }

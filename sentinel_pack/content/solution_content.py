@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from sentinel_pack.content import parsers, playbooks, summary_rules, watchlists, workbooks
-from sentinel_pack.content.sources import Source, read
+from sentinel_pack.content.sources import KqlText, Source, read
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
 from sentinel_pack.manifest import Manifest
 
@@ -83,7 +83,7 @@ def _unique(loaded: dict[str, list[Source]]) -> list[Problem]:
     problems = []
     ids = {
         "workbooks": lambda s: workbooks.file_key(s.name),
-        "parsers": lambda s: s.data.get("FunctionName"),
+        "parsers": lambda s: parsers.plain_name(s.name) if isinstance(s.data, KqlText) else s.data.get("FunctionName"),
         "playbooks": lambda s: playbooks.content_name(s.name),
         "watchlists": lambda s: (watchlists.resource(s.data) or {}).get("properties", {}).get("displayName"),
         "summary_rules": lambda s: str(s.data.get("id", "")).lower(),

@@ -60,8 +60,26 @@ def read_yaml(name: str, raw: bytes) -> Source:
     return Source(name, raw, doc.data, lambda path: doc.position(path))
 
 
+@dataclass(frozen=True)
+class KqlText:
+    """A parser written as plain KQL (``Parsers/X.txt`` or ``.kql``), which the packager also takes."""
+
+    text: str
+
+
+PLAIN_KQL = (".txt", ".kql")
+
+
 def read(name: str, raw: bytes) -> Source:
-    return read_yaml(name, raw) if name.lower().endswith((".yaml", ".yml")) else read_json(name, raw)
+    lower = name.lower()
+    if lower.endswith((".yaml", ".yml")):
+        return read_yaml(name, raw)
+    if lower.endswith(PLAIN_KQL):
+        try:
+            return Source(name, raw, KqlText(raw.decode("utf-8-sig")))
+        except UnicodeDecodeError:
+            raise SentinelPackError(Problem("not UTF-8 text", file=name)) from None
+    return read_json(name, raw)
 
 
 def problems_of(name: str, raw: bytes, check: Callable[[Source], list[Problem]]) -> list[Problem]:

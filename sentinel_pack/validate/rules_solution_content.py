@@ -13,7 +13,7 @@ import difflib
 from collections.abc import Callable, Iterator
 
 from sentinel_pack.content import parsers, playbooks, summary_rules, watchlists, workbooks
-from sentinel_pack.content.sources import Source, problems_of, read
+from sentinel_pack.content.sources import PLAIN_KQL, KqlText, Source, problems_of, read
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
 from sentinel_pack.validate.target import Target
@@ -46,8 +46,7 @@ def _listed(target: Target, kind: str) -> list[str]:
 def content_files(target: Target, kind: str) -> list[str]:
     """Files of one kind in the target: those the Data file lists, and those in the kind's
     upstream folder (any case, spaces ignored)."""
-    # a parser may be a .txt or .kql file of plain KQL (the packager accepts those): not judged here
-    suffixes = (".yaml", ".yml") if kind in ("parsers", "summary_rules") else (".json",)
+    suffixes = {"parsers": (".yaml", ".yml", *PLAIN_KQL), "summary_rules": (".yaml", ".yml")}.get(kind, (".json",))
     out = [rel for rel in _listed(target, kind) if rel.lower().endswith(suffixes)]
     for rel in sorted(target.files):
         folder = rel.split("/", 1)[0].replace(" ", "").lower()
@@ -93,7 +92,9 @@ def known_tables(target: Target) -> set[str]:
             data = read(rel, target.files[rel]).data
         except SentinelPackError:
             continue
-        if isinstance(data, dict):
+        if isinstance(data, KqlText):
+            names.add(parsers.plain_name(rel))
+        elif isinstance(data, dict):
             names.update(str(data[k]) for k in ("FunctionName", "FunctionAlias") if isinstance(data.get(k), str))
     for rel in content_files(target, "summary_rules"):
         try:
