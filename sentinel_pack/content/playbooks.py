@@ -242,12 +242,13 @@ def _package_one(number: int, source: Source, solution: dict[str, Any], release_
                 key = api_id.split(",")[-1].strip().replace("parameters('", "").replace("'", "") \
                     .replace(")", "").replace("]", "")
                 default = (parameters.get(key) or {}).get("defaultValue")
-                if default in custom_connectors:
+                if isinstance(default, str) and default in custom_connectors:
                     dependencies.append({"kind": "LogicAppsCustomConnector", **custom_connectors[default]})
             value = api_id.replace(_LOCATION, _INLINE_LOCATION)
-            if value.startswith("[variables"):
+            if value.startswith("[variables") and value.count("'") >= 2:
                 var = value.split("'")[1]
-                if isinstance(variables.get(var), str) and variables[var].startswith("[variables"):
+                if isinstance(variables.get(var), str) and variables[var].startswith("[variables") \
+                        and variables[var].count("'") >= 2:
                     var = variables[var].split("'")[1]
                 value = str(variables.get(var, value)).replace(_LOCATION, _INLINE_LOCATION)
             variables[f"connection-{counter}"] = value
@@ -271,12 +272,12 @@ def _package_one(number: int, source: Source, solution: dict[str, Any], release_
                 dependencies.append({"kind": "AzureFunction", **function_apps[default]})
 
     reference = {"id": f"[variables('_{name}')]", "version": f"[variables('playbookVersion{number}')]"}
-    if kind == "LogicAppsCustomConnector":
-        custom_connectors[(parameters.get(custom_api_parameter) or {}).get("defaultValue")] = \
-            {"contentId": reference["id"], "version": reference["version"]}
-    if kind == "AzureFunction":
-        function_apps[(parameters.get("FunctionAppName") or {}).get("defaultValue")] = \
-            {"contentId": reference["id"], "version": reference["version"]}
+    listed = {"contentId": reference["id"], "version": reference["version"]}
+    for own_kind, registry, parameter in (("LogicAppsCustomConnector", custom_connectors, custom_api_parameter),
+                                          ("AzureFunction", function_apps, "FunctionAppName")):
+        default = (parameters.get(parameter) or {}).get("defaultValue")
+        if kind == own_kind and isinstance(default, str):
+            registry[default] = listed
 
     plain = kind == "Playbook"
     metadata_name = (f"[concat(parameters('workspace'),'/Microsoft.SecurityInsights/',concat('Playbook-', "
