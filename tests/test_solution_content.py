@@ -215,6 +215,7 @@ def test_summary_rule_content_template_is_the_packagers(woodgrove):
     support = {"name": "Woodgrove", "tier": "Partner", "email": "soc@woodgrove.example",
                "link": "https://woodgrove.example/help"}
     summary_type = "Microsoft.OperationalInsights/workspaces/summaryLogs"
+    rule_resource_id = f"resourceId('{summary_type}', parameters('workspace'), 'Woodgrove sign-ins by user and result')"
     assert template == {
         "type": "Microsoft.OperationalInsights/workspaces/providers/contentTemplates",
         "apiVersion": "2023-04-01-preview",
@@ -244,14 +245,13 @@ def test_summary_rule_content_template_is_the_packagers(woodgrove):
                                                      "dataTypes": ["WoodgroveSignIns_CL"]}]}},
                     {"type": "Microsoft.OperationalInsights/workspaces/providers/metadata",
                      "apiVersion": "2022-01-01-preview",
-                     # escaped as the packager writes it (parameters('workspaceName'), variables('resourceId'))
-                     "name": "[[concat(parameters('workspaceName'),'/Microsoft.SecurityInsights/',"
-                             f"concat('SummaryRule-', last(split(resourceId('{summary_type}', "
-                             "parameters('workspaceName'),variables('resourceId')) ,'/'))))]",
+                     # the one difference: the packager writes "[[concat(parameters('workspaceName'),...
+                     # variables('resourceId')...", names the content template does not declare (SP610)
+                     "name": "[concat(parameters('workspace'),'/Microsoft.SecurityInsights/',"
+                             f"concat('SummaryRule-', last(split({rule_resource_id},'/'))))]",
                      "properties": {
                          "description": "Description about Woodgrove sign-ins by user and result - metadata",
-                         "parentId": f"[[resourceId('{summary_type}', parameters('workspaceName'),"
-                                     "variables('resourceId'))]",
+                         "parentId": f"[{rule_resource_id}]",
                          "contentId": f"[{obj}._summaryRuleContentId1]",
                          "kind": "SummaryRule",
                          "version": f"[{obj}.summaryRuleVersion1]",
@@ -346,7 +346,7 @@ def test_playbook_content_template_is_the_packagers(woodgrove):
     assert definition["parameters"] == {"$connections": {"type": "Object"}}  # the empty defaultValue removed
     assert "outputs" not in definition
     block = definition["actions"]["Block_each_IP"]["actions"]["Block_IP"]
-    assert "runAfter" not in block and block["inputs"]["uri"] == "[[concat(parameters('FirewallEndpoint'), '/block')]"
+    assert "runAfter" not in block and block["inputs"]["uri"] == "[[uri(parameters('FirewallEndpoint'), 'block')]"
     assert workflow["properties"]["parameters"]["$connections"]["value"]["azuresentinel"]["id"] == managed_api
     assert workflow["dependsOn"] == ["[[resourceId('Microsoft.Web/connections', variables('AzureSentinelConnectionName'))]"]
     assert metadata == {

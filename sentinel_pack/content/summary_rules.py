@@ -1,9 +1,10 @@
 """Summary rules: ``Summary Rules/*.yaml`` as ``summaryLogs`` content templates.
 
 The shape is the official packager's (``common/summaryRules.ps1``): a ``summaryLogs`` resource
-with ``ruleDefinition {query, binSize, destinationTable}``, its metadata (with the packager's
-escaped ``workspaceName``/``resourceId`` name, kept as it emits it) and a content template
-that depends on the rule itself.
+with ``ruleDefinition {query, binSize, destinationTable}``, its metadata and a content template
+that depends on the rule itself. One deliberate difference: the metadata's name and parent id
+use the rule's resource id; the packager's escaped ``parameters('workspaceName')`` and
+``variables('resourceId')`` are declared nowhere in the content template (SP610).
 """
 
 from __future__ import annotations
