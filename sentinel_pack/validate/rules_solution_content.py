@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from sentinel_pack.content import parsers, playbooks, summary_rules, watchlists, workbooks
 from sentinel_pack.content.sources import PLAIN_KQL, KqlText, Source, problems_of, read
 from sentinel_pack.errors import Problem, SentinelPackError
-from sentinel_pack.validate.finding import ERROR, WARNING, rule
+from sentinel_pack.validate.finding import ERROR, WARNING, Location, rule
 from sentinel_pack.validate.target import Target
 
 Out = Iterator[tuple[str, str, str, str]]
@@ -66,8 +66,8 @@ def content_files(target: Target, kind: str) -> list[str]:
 
 def _findings(problems: list[Problem], fix: str = "") -> Out:
     for problem in problems:
-        where = f"{problem.file}:{problem.line}" if problem.line else (problem.file or "")
-        yield where, problem.path or "", problem.message, problem.hint or fix
+        yield problem.file or "", problem.path or "", problem.message, problem.hint or fix, \
+            Location(line=problem.line, column=problem.column)
 
 
 def _check_kind(target: Target, kind: str, check: Callable[[Source], list[Problem]]) -> Out:
@@ -119,15 +119,16 @@ def workbook_query_tables(target: Target) -> Out:
             continue  # SP901 reports it
         tables = tables if tables is not None else known_tables(target)
         for path, query in workbooks.queries(source.data):
-            line, _ = source.locate(path)
+            line, column = source.locate(path)
             for name in source_tables(query):
                 if name in tables or "{" in name:
                     continue
                 close = difflib.get_close_matches(name, tables, n=1)
-                yield f"{rel}:{line}" if line else rel, _json_path(path), \
+                yield rel, _json_path(path), \
                     f"the query reads '{name}', which is no table of the solution, of its parsers or of the " \
                     "known built-in tables", f"did you mean '{close[0]}'?" if close else \
-                    "check the name, or ignore this if another solution installs it"
+                    "check the name, or ignore this if another solution installs it", \
+                    Location(line=line, column=column)
 
 
 @rule("SP903", WARNING, "Workbook dependencies name tables that exist")
