@@ -29,8 +29,8 @@ def _load_rules() -> None:
         rules_kql,
         rules_package,
         rules_schemas,
-        rules_versioning,
         rules_solution_content,
+        rules_versioning,
     )
 
 
