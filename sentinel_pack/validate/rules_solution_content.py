@@ -1,6 +1,7 @@
 """SP9xx: workbooks, parsers, playbooks, watchlists and summary rules.
 
-The files are found by folder, as the official packager lists them (``Workbooks/*.json``,
+Workbook and parser queries are checked by the Kusto parser (SP810-SP813, rules_kql), not
+here. The files are found by folder, as the official packager lists them (``Workbooks/*.json``,
 ``Parsers/*.yaml``, ``Playbooks/**/azuredeploy.json``, ``Watchlists/*.json``,
 ``Summary Rules/*.yaml``); each is read with positions so a finding names its line. The same
 checks run in ``build`` before anything is written (content/solution_content.py). Packaged
@@ -104,31 +105,6 @@ def known_tables(target: Target) -> set[str]:
         if isinstance(data, dict) and isinstance(data.get("destinationTable"), str):
             names.add(data["destinationTable"])
     return names
-
-
-@rule("SP902", WARNING, "Workbook queries read tables the solution or the workspace has")
-def workbook_query_tables(target: Target) -> Out:
-    """A warning, not an error: a workbook may call functions another solution installs."""
-    from sentinel_pack.validate.rules_detections import source_tables
-
-    tables = None
-    for rel in content_files(target, "workbooks"):
-        try:
-            source = read(rel, target.files[rel])
-        except SentinelPackError:
-            continue  # SP901 reports it
-        tables = tables if tables is not None else known_tables(target)
-        for path, query in workbooks.queries(source.data):
-            line, column = source.locate(path)
-            for name in source_tables(query):
-                if name in tables or "{" in name:
-                    continue
-                close = difflib.get_close_matches(name, tables, n=1)
-                yield rel, _json_path(path), \
-                    f"the query reads '{name}', which is no table of the solution, of its parsers or of the " \
-                    "known built-in tables", f"did you mean '{close[0]}'?" if close else \
-                    "check the name, or ignore this if another solution installs it", \
-                    Location(line=line, column=column)
 
 
 @rule("SP903", WARNING, "Workbook dependencies name tables that exist")
