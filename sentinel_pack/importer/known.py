@@ -46,7 +46,8 @@ RULES = (
          r"\.properties\.description$", lambda old, new: isinstance(old, str) and old.startswith("@{workbookKey=")),
     Rule(FIX, "a parser without parameters: the blanks variable deploys the same empty value without a blank "
               "property (SP606)",
-         r"\.functionParameters$", lambda old, new: old == "" and new == "[variables('blanks')]"),
+         r"\.functionParameters$", lambda old, new: old == "" and str(new).replace(" ", "") in (
+             "[variables('blanks')]", "[replace('b','b','')]")),
     Rule(ORIGINAL, "packager quirk: a table file holding a JSON array became one resource whose name, type, "
                    "kind and properties are arrays (not valid ARM); rebuilt as one resource per table",
          r"\.resources\[\+?\d+\](\.(name|apiVersion|type|kind|properties))?$",
