@@ -733,3 +733,20 @@ def test_a_plain_kql_parser_is_packaged_as_the_packager_does(tmp_path):
         "functionParameters": "[variables('blanks')]", "version": 1,
         "tags": [{"name": "description", "value": "WoodgroveSignIns"}]}
     assert main["variables"]["parserObject1"]["parserContentId1"] == "WoodgroveSignIns-Parser"
+
+
+def test_bitwarden_imports_with_its_workbooks_and_parser(tmp_path, reference_root):
+    """The full round trip: Bitwarden's manifest holds its content, and every wb/pr difference from
+    the published package is one of the two deliberate ones."""
+    from sentinel_pack.importer.run import import_solution
+
+    _, differences, _ = import_solution(reference_root / "corpus" / "Bitwarden", tmp_path / "imported")
+    manifest = yaml.safe_load((tmp_path / "imported/solution.yaml").read_text(encoding="utf-8"))
+    expected = yaml.safe_load((bitwarden_source(tmp_path / "hand", reference_root) / "solution.yaml").read_text())
+    assert sorted(manifest["workbooks"], key=lambda e: e["file"]) == sorted(expected["workbooks"],
+                                                                           key=lambda e: e["file"])
+    assert manifest["parsers"] == ["Parsers/BitwardenEventLogs.yaml"]
+    assert not [d for d in differences if d.origin == "not-packaged" or d.reason.startswith("unexplained")]
+    content = [d for d in differences if d.path.endswith((".functionParameters", ".description"))
+               and ("workbookKey" in str(d.original) or d.original == "")]
+    assert len(content) == 5 and all(d.origin == "sentinel-pack" for d in content)
