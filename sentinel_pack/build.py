@@ -38,6 +38,13 @@ class Rendered:
     documents: dict[str, Any]
     zip_name: str
 
+    @property
+    def generated(self) -> frozenset[str]:
+        """Files rendered from the manifest; content files shipped as written (rules, workbooks,
+        playbooks, ...) are the author's own, so validate reports findings in them there."""
+        copied = {d["path"] for d in (*self.context["analytic_rules"], *self.context["hunting_queries"])}
+        return frozenset(self.files) - copied - set(self.context.get("content_files", {}))
+
 
 def source_date_epoch(release_date: str) -> int:
     """``SOURCE_DATE_EPOCH`` when set (reproducible-builds.org), else the release date.
@@ -105,6 +112,7 @@ def render_solution(manifest: Manifest) -> Rendered:
     out["ReleaseNotes.md"] = renderer.render_text("solution/ReleaseNotes.md.j2", context).encode("utf-8")
     for detection in (*context["analytic_rules"], *context["hunting_queries"]):
         out[detection["path"]] = detection["raw"]  # shipped as written, beside the package
+    out.update(context["content_files"])  # workbooks, parsers, playbooks, ...: also as written
 
     zip_name = f"{PACKAGE}/{context['solution']['version']}.zip"
     members = {
@@ -202,7 +210,7 @@ def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | 
 
     files = {**(released or {}), **rendered.files}
     # a source target: findings on values written in solution.yaml point at its lines
-    target = Target(label=label, files=files, kind=SOURCE, generated=frozenset(rendered.files),
+    target = Target(label=label, files=files, kind=SOURCE, generated=rendered.generated,
                     source_root=rendered.manifest.root)
     findings = check(target, selected(ignore=("SP504", "SP510")))
     errors = [f for f in findings if f.severity == ERROR]

@@ -465,7 +465,7 @@ def rules(
 @_command()
 def docs(
     topic: Annotated[str | None, typer.Argument(
-        metavar="TOPIC", help="manifest, rules, arm-escaping, detections or differences; default: the list.",
+        metavar="TOPIC", help="manifest, rules, arm-escaping, detections, content or differences; default: the list.",
         show_default=False)] = None,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
 ) -> None:

@@ -28,5 +28,5 @@ def check_imported(folder: Path) -> list[Finding]:
     released = {f"Package/{z.name}": z.read_bytes() for z in sorted(package.glob("*.zip"))} if package.is_dir() else {}
     # As build: the files on disk are the original's, not generated yet (no SP504), no release yet (SP510).
     target = Target(label=str(folder), files={**released, **rendered.files}, kind=SOURCE,
-                    generated=frozenset(rendered.files), source_root=rendered.manifest.root)
+                    generated=rendered.generated, source_root=rendered.manifest.root)
     return check(target, selected(ignore=("SP504", "SP510")))

@@ -58,8 +58,11 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
     rules = detections.context(detections.load(manifest, "analytic_rules"), hunting=False)
     hunting = detections.context(detections.load(manifest, "hunting_queries"), hunting=True)
     data["analytic_rules"], data["hunting_queries"] = rules, hunting
-    counts = ", ".join(f"**{label}:** {count}" for label, count in (
-        ("Data Connectors", len(items)), ("Analytic Rules", len(rules)), ("Hunting Queries", len(hunting))) if count)
+    from sentinel_pack.content import solution_content
+
+    solution_content.add_to_context(data, manifest)
+    counts = ", ".join(f"**{label}:** {count}" for label, count in solution_content.counts(data, len(items))
+                       if count)
     body = [_NOTE.format(release_notes_url=solution["release_notes_url"]), solution["description"], counts, _LEARN_MORE]
     solution["install_markdown"] = "\n\n".join([solution["logo_img"], *body])
     solution["description_html"] = markdown.to_html("\n\n".join(body))

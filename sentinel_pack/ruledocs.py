@@ -20,6 +20,7 @@ TOPICS = {
     "rules": "rules.md",
     "arm-escaping": "arm-escaping.md",
     "detections": "detections.md",
+    "content": "content.md",
     "differences": "differences.md",
 }
 _SECTION = re.compile(r"^## (SP[0-9]{3})\b.*$", re.MULTILINE)

@@ -55,7 +55,8 @@ def check_name(name: str) -> str:
     return ascii_name
 
 
-def render_manifest(name: str, kind: str, folder: str, today: str | None = None) -> str:
+def render_manifest(name: str, kind: str, folder: str, today: str | None = None,
+                    content_examples: bool = False) -> str:
     from sentinel_pack.render import Renderer
 
     compact = re.sub(r"[^A-Za-z0-9]", "", name)
@@ -67,11 +68,42 @@ def render_manifest(name: str, kind: str, folder: str, today: str | None = None)
         "role": f"OIDC_{compact}Role"[:64],
         "bucket": f"{lower[:40]}-sentinel-logs",
         "queue": f"{compact[:60]}SentinelQueue",
+        "connector_id": f"{compact}CCPDefinition",
+        "content_examples": content_examples,
     }
     return Renderer().render_text(KINDS[kind], context) + "\n"
 
 
-def _check_builds(text: str) -> None:
+#: init's example content files: template -> path in the new folder ({compact} filled in).
+CONTENT_EXAMPLES = {
+    "init/content/workbook.json.j2": "Workbooks/{compact}Overview.json",
+    "init/content/parser.yaml.j2": "Parsers/{compact}.yaml",
+    "init/content/playbook.json.j2": "Playbooks/{compact}-Comment/azuredeploy.json",
+    "init/content/watchlist.json.j2": "Watchlists/{compact}Assets.json",
+    "init/content/summary_rule.yaml.j2": "Summary Rules/{compact}HourlySummary.yaml",
+}
+
+
+def render_examples(name: str, today: str | None = None) -> dict[str, str]:
+    """The example workbook, parser, playbook, watchlist and summary rule, by relative path."""
+    import uuid
+
+    from sentinel_pack.render import Renderer
+
+    compact = re.sub(r"[^A-Za-z0-9]", "", name)
+    context = {
+        "name": name, "compact": compact, "table": f"{compact}_CL", "connector_id": f"{compact}CCPDefinition",
+        "today": today or date.today().isoformat(),
+        # stable per solution name, so a second init writes the same files
+        "ids": {kind: str(uuid.uuid5(uuid.NAMESPACE_URL, f"sentinel-pack:{compact}:{kind}"))
+                for kind in ("parser", "summary_rule")},
+    }
+    renderer = Renderer()
+    return {path.format(compact=compact): renderer.render_text(template, context) + "\n"
+            for template, path in CONTENT_EXAMPLES.items()}
+
+
+def _check_builds(text: str, examples: dict[str, str] | None = None) -> None:
     """Load and render the scaffold as ``build`` would, in a throw-away folder."""
     from sentinel_pack.build import render_solution
     from sentinel_pack.manifest import load_manifest
@@ -79,6 +111,9 @@ def _check_builds(text: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="sentinel-pack-init-"))
     try:
         (workdir / MANIFEST_NAME).write_text(text, encoding="utf-8")
+        for rel, content in (examples or {}).items():
+            (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (workdir / rel).write_text(content, encoding="utf-8")
         render_solution(load_manifest(workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -97,7 +132,10 @@ def init_solution(name: str, kind: str, folder: Path | None = None) -> Scaffold:
     if folder.exists() and not folder.is_dir():
         raise IOFailure(Problem("exists and is not a folder", file=str(folder)))
     text = render_manifest(name, kind, str(folder))
+    examples = render_examples(name)
     _check_builds(text)
+    # the examples must build too, once their manifest lists are uncommented
+    _check_builds(render_manifest(name, kind, str(folder), content_examples=True), examples)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with manifest.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
@@ -106,4 +144,13 @@ def init_solution(name: str, kind: str, folder: Path | None = None) -> Scaffold:
         raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(manifest))) from None
     except OSError as exc:
         raise IOFailure(Problem(f"cannot write: {exc.strerror}", file=str(manifest))) from None
+    for rel, content in examples.items():
+        target = folder / rel
+        if target.exists():
+            continue  # an author's own file is never replaced
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+        except OSError as exc:
+            raise IOFailure(Problem(f"cannot write: {exc.strerror}", file=str(target))) from None
     return Scaffold(folder=folder, manifest=manifest, kind=kind, name=name)

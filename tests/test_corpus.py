@@ -1,8 +1,8 @@
 """The real corpus: six published CCF solutions imported, rebuilt and compared with their packages.
 
 Each remaining difference is pinned with where it comes from (sentinel_pack/importer/known.py
-gives the reasons); none may be unexplained. Bitwarden's workbooks and parser are not packaged
-yet (issue 14), which is pinned as such.
+gives the reasons); none may be unexplained. Bitwarden's workbooks and parser are packaged; their
+two deliberate differences (workbook metadata descriptions, functionParameters) are pinned.
 """
 
 from __future__ import annotations
@@ -79,13 +79,8 @@ PINNED = {
         ('main', 'resources[3].properties.mainTemplate.parameters.workspace.type', 'sentinel-pack'),
     ],
     "Bitwarden": [
-        ('crea', 'parameters.config.basics.description', 'original'),
         ('crea', 'parameters.steps[0].elements[0].options.text', 'original'),
         ('crea', 'parameters.steps[0].elements[1].name', 'original'),
-        ('crea', 'parameters.steps[1]', 'not-packaged'),
-        ('main', 'parameters.workbook1-name', 'not-packaged'),
-        ('main', 'parameters.workbook2-name', 'not-packaged'),
-        ('main', 'parameters.workbook3-name', 'not-packaged'),
         ('main', 'resources[0].properties.mainTemplate.resources[+0]', 'original'),
         ('main', 'resources[0].properties.mainTemplate.resources[+1]', 'original'),
         ('main', 'resources[0].properties.mainTemplate.resources[+2]', 'original'),
@@ -93,11 +88,6 @@ PINNED = {
         ('main', 'resources[0].properties.mainTemplate.resources[3]', 'original'),
         ('main', 'resources[0].properties.packageId', 'original'),
         ('main', 'resources[10].properties.contentId', 'original'),
-        ('main', 'resources[10].properties.dependencies.criteria[1]', 'not-packaged'),
-        ('main', 'resources[10].properties.dependencies.criteria[2]', 'not-packaged'),
-        ('main', 'resources[10].properties.dependencies.criteria[3]', 'not-packaged'),
-        ('main', 'resources[10].properties.dependencies.criteria[4]', 'not-packaged'),
-        ('main', 'resources[10].properties.descriptionHtml', 'original'),
         ('main', 'resources[10].properties.lastPublishDate', 'original'),
         ('main', 'resources[10].properties.parentId', 'original'),
         ('main', 'resources[10].properties.source.sourceId', 'original'),
@@ -114,34 +104,27 @@ PINNED = {
         ('main', 'resources[3].properties.mainTemplate.resources[2].name', 'original'),
         ('main', 'resources[3].properties.mainTemplate.resources[3].name', 'original'),
         ('main', 'resources[3].properties.packageId', 'original'),
-        ('main', 'resources[4]', 'not-packaged'),
-        ('main', 'resources[5]', 'not-packaged'),
-        ('main', 'resources[6]', 'not-packaged'),
-        ('main', 'resources[7]', 'not-packaged'),
-        ('main', 'resources[8]', 'not-packaged'),
-        ('main', 'resources[9]', 'not-packaged'),
+        ('main', 'resources[4].properties.mainTemplate.resources[1].properties.description', 'sentinel-pack'),
+        ('main', 'resources[4].properties.mainTemplate.resources[1].properties.source.sourceId', 'original'),
+        ('main', 'resources[4].properties.packageId', 'original'),
+        ('main', 'resources[5].properties.mainTemplate.resources[1].properties.description', 'sentinel-pack'),
+        ('main', 'resources[5].properties.mainTemplate.resources[1].properties.source.sourceId', 'original'),
+        ('main', 'resources[5].properties.packageId', 'original'),
+        ('main', 'resources[6].properties.mainTemplate.resources[1].properties.description', 'sentinel-pack'),
+        ('main', 'resources[6].properties.mainTemplate.resources[1].properties.source.sourceId', 'original'),
+        ('main', 'resources[6].properties.packageId', 'original'),
+        ('main', 'resources[7].properties.mainTemplate.resources[0].properties.functionParameters', 'sentinel-pack'),
+        ('main', 'resources[7].properties.mainTemplate.resources[1].properties.source.sourceId', 'original'),
+        ('main', 'resources[7].properties.packageId', 'original'),
+        ('main', 'resources[8].properties.functionParameters', 'sentinel-pack'),
+        ('main', 'resources[9].properties.source.sourceId', 'original'),
         ('main', 'variables._solutionId', 'original'),
-        ('main', 'variables._workbookContentId1', 'not-packaged'),
-        ('main', 'variables._workbookContentId2', 'not-packaged'),
-        ('main', 'variables._workbookContentId3', 'not-packaged'),
-        ('main', 'variables.parserObject1', 'not-packaged'),
-        ('main', 'variables.workbookContentId1', 'not-packaged'),
-        ('main', 'variables.workbookContentId2', 'not-packaged'),
-        ('main', 'variables.workbookContentId3', 'not-packaged'),
-        ('main', 'variables.workbookId1', 'not-packaged'),
-        ('main', 'variables.workbookId2', 'not-packaged'),
-        ('main', 'variables.workbookId3', 'not-packaged'),
-        ('main', 'variables.workbookVersion1', 'not-packaged'),
-        ('main', 'variables.workbookVersion2', 'not-packaged'),
-        ('main', 'variables.workbookVersion3', 'not-packaged'),
     ],
 }
 
 #: Error rules the rebuilt solution raises that the original does not, and why they are not a regression.
-#: Bitwarden's graphQueriesTableName and sample query name its parser (BitwardenEventLogs), which
-#: sentinel-pack does not package yet (issue 14), so validate finds no such function in the rebuild
-#: (SP401, SP407).
-VALIDATE_GAPS = {"Bitwarden": {"SP401", "SP407"}}
+#: None since Bitwarden's parser (which its graphQueriesTableName and sample query name) is packaged.
+VALIDATE_GAPS: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,10 @@ REAL = {
         ("SP810", "Workbooks/BitwardenEventLogsOrganization.json", "items[1].content.query"):
             "a literal backslash-n instead of a line break after the parser name: KQL does not parse it",
         ("SP810", "Workbooks/BitwardenEventLogsOrganization.json", "items[6].content.query"): "same",
+        **{("SP903", "Package/mainTemplate.json",
+            f"resources[{n}].properties.mainTemplate.resources[1].properties.dependencies.criteria[0].contentId"):
+           "each workbook depends on 'BitwardenEventLog_CL' (WorkbooksMetadata.json typo for BitwardenEventLogs_CL)"
+           for n in (4, 5, 6)},
     },
     "GoogleCloudPlatformResourceManager": {
         ("SP704", "SolutionMetadata.json", "categories.domains[1]"): "'Security' is not a Content hub domain",

@@ -182,7 +182,7 @@ def test_a_folder_of_templates_named_package_is_no_solution(tmp_path: Path) -> N
     assert runner.invoke(app, ["validate", str(tmp_path / "templates")]).exit_code == 2
 
 
-BAD_SELECTIONS = [["--select", "XYZ"], ["--select", "SP9"], ["--ignore", "nonsense"], ["--select", ""],
+BAD_SELECTIONS = [["--select", "XYZ"], ["--select", "SP99"], ["--ignore", "nonsense"], ["--select", ""],
                   ["--select", "SP4", "--select", "SP40x"], ["--select", "SP401,SP40x"], ["--select", "SP401,"]]
 
 

@@ -83,6 +83,8 @@ def _expand(text: str, scope: Scope, depth: int = 0) -> Any:
         name = getattr(node.args[0], "value", None)
         if isinstance(name, str) and name.lower() in scope.variables:
             value = scope.variables[name.lower()]
+            if isinstance(value, str) and value.startswith("[[") and scope.kind == "content":
+                value = unescape(value)  # a content template's variable holds its expression escaped
             return _expand(value, scope, depth + 1) if isinstance(value, str) else value
     return text
 

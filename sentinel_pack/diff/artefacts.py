@@ -181,6 +181,11 @@ def resolve_variable(value: Any, variables: dict[str, Any]) -> Any:
                 found = None
             if isinstance(found, str) and not found.startswith("["):
                 return found
+            if isinstance(found, str) and not match.group(2) and _SIMPLE_VARIABLE.match(found) and found != value:
+                # ``_workbookContentId1`` -> ``workbookContentId1`` -> the key: the packager's alias pairs
+                resolved = resolve_variable(found, variables)
+                if resolved != found:
+                    return resolved
     return value
 
 

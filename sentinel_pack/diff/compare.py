@@ -104,10 +104,13 @@ def compare(old_side: Side, new_side: Side) -> DiffResult:
         reference = _merged(old, new)
         changes = pair_renames([classify(change, reference, versions) for change in raw])
         diffs.append(ArtefactDiff(name, status, changes))
+    from sentinel_pack.diff import content as other_content
     from sentinel_pack.diff import detections
 
     content = detections.problems(detections.detections_of(old_side.files),
                                   detections.detections_of(new_side.files))
+    content += other_content.problems(other_content.content_of(old_side.files),
+                                      other_content.content_of(new_side.files))
     return DiffResult(old_info, new_info, diffs, unchanged, content)
 
 

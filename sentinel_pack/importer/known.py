@@ -41,17 +41,13 @@ _CONNECTIONS = r"^resources\[\d+\]\.properties\.mainTemplate\.parameters\.[A-Za-
 _INSTALL_TEXT = "This Solution installs the data connector for "
 
 RULES = (
-    Rule(NOT_PACKAGED, "workbooks and parsers are not packaged by sentinel-pack yet (issue 14)",
-         r"(^parameters\.workbook\d+-name|^variables\.(_?workbook|parserObject)|^parameters\.steps\[\d+\]$)",
-         lambda old, new: new is None),
-    Rule(NOT_PACKAGED, "workbooks and parsers are not packaged by sentinel-pack yet (issue 14)",
-         r"^resources\[\d+\]$",
-         lambda old, new: new is None and isinstance(old, dict) and (
-             old.get("properties", {}).get("contentKind") in ("Workbook", "Parser")
-             or str(old.get("type", "")).endswith(("savedSearches", "/metadata")))),
-    Rule(NOT_PACKAGED, "workbooks and parsers are not packaged by sentinel-pack yet (issue 14)",
-         r"\.dependencies\.criteria\[\d+\]$",
-         lambda old, new: new is None and isinstance(old, dict) and old.get("kind") in ("Workbook", "Parser")),
+    Rule(FIX, "the packager writes the workbook's whole metadata entry (\"@{workbookKey=...}.description\", a "
+              "PowerShell interpolation slip); sentinel-pack writes its description",
+         r"\.properties\.description$", lambda old, new: isinstance(old, str) and old.startswith("@{workbookKey=")),
+    Rule(FIX, "a parser without parameters: the blanks variable deploys the same empty value without a blank "
+              "property (SP606)",
+         r"\.functionParameters$", lambda old, new: old == "" and str(new).replace(" ", "") in (
+             "[variables('blanks')]", "[replace('b','b','')]")),
     Rule(ORIGINAL, "packager quirk: a table file holding a JSON array became one resource whose name, type, "
                    "kind and properties are arrays (not valid ARM); rebuilt as one resource per table",
          r"\.resources\[\+?\d+\](\.(name|apiVersion|type|kind|properties))?$",

@@ -179,9 +179,9 @@ def _import_detections(source: Path, data: dict[str, Any], imported: Imported) -
             paths.append(rel)
         if paths:
             imported.manifest[manifest_key] = paths
-    others = sorted(k for k in data if k in ("Workbooks", "Playbooks", "Parsers", "Watchlists") and data[k])
-    for key in others:
-        imported.notes.append(f"{key}: not packaged by sentinel-pack yet; left out of the manifest")
+    from sentinel_pack.importer.content import import_content
+
+    import_content(source, data, imported, original_package(source).get("mainTemplate.json"))
 
 
 def to_yaml(manifest: dict[str, Any]) -> str:

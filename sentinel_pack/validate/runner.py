@@ -29,6 +29,7 @@ def _load_rules() -> None:
         rules_kql,
         rules_package,
         rules_schemas,
+        rules_solution_content,
         rules_versioning,
     )
 

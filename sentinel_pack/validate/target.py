@@ -375,4 +375,4 @@ def load_target(path: Path) -> Target:
     stale = sorted(rel for rel, content in rendered.files.items()
                    if rel in on_disk and not same_content(rel, on_disk[rel], content))
     files = {**on_disk, **rendered.files}
-    return Target(files=files, stale=stale, kind=SOURCE, generated=frozenset(rendered.files), **base)
+    return Target(files=files, stale=stale, kind=SOURCE, generated=rendered.generated, **base)
