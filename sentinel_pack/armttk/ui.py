@@ -26,6 +26,10 @@ def _outputs(ui: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _controls(value: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """Every object with a ``type`` anywhere in the file (arm-ttk's Find-JsonContent -Key type)."""
     if isinstance(value, dict):
@@ -99,8 +103,8 @@ _REFERENCE = re.compile(
 def controls_in_outputs_exist(ui: Any, template: Any = None) -> Out:
     """arm-ttk 'Controls In Outputs Must Exist': basics('x') and steps('s').x name real controls."""
     params = _parameters(ui)
-    basics = {c.get("name") for c in params.get("basics") or [] if isinstance(c, dict)}
-    steps = {s.get("name"): s for s in params.get("steps") or [] if isinstance(s, dict)}
+    basics = {c.get("name") for c in _list(params.get("basics")) if isinstance(c, dict)}
+    steps = {s.get("name"): s for s in _list(params.get("steps")) if isinstance(s, dict)}
     for name, value in _outputs(ui).items():
         texts = [value] if isinstance(value, str) else [v for v in value.values() if isinstance(v, str)] \
             if isinstance(value, dict) else []
@@ -114,7 +118,7 @@ def controls_in_outputs_exist(ui: Any, template: Any = None) -> Out:
                     if step is None:
                         yield path, f"step '{match['step']}' is not in parameters.steps", "fix the step name"
                     elif match["element"] and match["element"] not in {
-                            e.get("name") for e in step.get("elements") or [] if isinstance(e, dict)}:
+                            e.get("name") for e in _list(step.get("elements")) if isinstance(e, dict)}:
                         yield path, f"element '{match['element']}' is not in step '{match['step']}'", \
                             "fix the element name"
 
