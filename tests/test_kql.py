@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -253,7 +254,9 @@ def test_without_the_engine_validate_says_so_once_and_falls_back(reference_eks: 
     code = ("import sys\nsys.modules['py_mini_racer'] = None\nfrom sentinel_pack.cli import main\n"
             f"sys.argv = ['sentinel-pack', 'validate', {str(reference_eks)!r}, {str(reference_eks)!r}, "
             "'--select', 'SP407', '--select', 'SP8', '--format', 'json']\nmain()")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    # Nothing cached either: on such a platform every answer would have to come from the engine.
+    env = {**os.environ, "SENTINEL_PACK_NO_CACHE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     findings = json.loads(result.stdout)
     assert result.returncode == 1
     assert [f["rule"] for f in findings].count("SP819") == 1
@@ -390,3 +393,20 @@ def test_odd_connector_values_are_no_crash(eks: Target, edit) -> None:
 def test_odd_dcr_values_are_no_crash(eks: Target, edit) -> None:
     findings = check(_json_edited(eks, DCR, edit), KQL_RULES)
     assert not [f for f in findings if "crashed" in f.message]
+
+
+def test_cached_answers_are_the_engines_and_a_warm_run_never_starts_it(reference_root: Path, tmp_path: Path) -> None:
+    """The second validate of unchanged queries reads Kusto's answers from the disk cache: same
+    findings, and V8 is never loaded (a corrupt entry would be a miss, see test_perf.py)."""
+    cache_env = {**os.environ, "SENTINEL_PACK_CACHE_DIR": str(tmp_path / "cache")}
+    code = ("import json, sys\nfrom sentinel_pack.cli import main\n"
+            f"sys.argv = ['sentinel-pack', 'validate', {str(reference_root / 'corpus' / 'Bitwarden')!r}, "
+            "'--select', 'SP8', '--select', 'SP407', '--format', 'json', '-j', '1']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('ENGINE', 'py_mini_racer' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=cache_env)
+            for _ in range(2)]
+    outputs = [run.stdout.rsplit("ENGINE", 1) for run in runs]
+    assert outputs[0][1].strip() == "True" and outputs[1][1].strip() == "False"
+    assert json.loads(outputs[0][0]) == json.loads(outputs[1][0]) != []
+    assert any(path.suffix == ".json" for path in (tmp_path / "cache" / "kusto").rglob("*"))

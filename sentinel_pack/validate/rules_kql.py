@@ -46,18 +46,34 @@ def prepare(rule_ids: list[str], target: Target | None = None) -> None:
     if not any(r.startswith(("SP81", "SP404", "SP407", "SP802")) for r in rule_ids):
         return
     from sentinel_pack.kusto import engine
+    from sentinel_pack.perf import diskcache
 
-    engine.start()
-    if target is None or any(known is target for known, _ in _recent):
+    if target is None:
+        if not diskcache.enabled():  # every answer must come from the engine: load it now
+            engine.start()
+        return
+    if any(known is target for known, _ in _recent):
         return
     found = list(queries(target))
     if not found:
         return
-    thread = threading.Thread(target=_store, args=(target, found, workspace(target)), name="kusto-queries",
-                              daemon=True)
+    database = workspace(target)
+    if _needs_engine(found, database):
+        engine.start()
+    thread = threading.Thread(target=_store, args=(target, found, database), name="kusto-queries", daemon=True)
     with _lock:
         _pending.append((target, thread))
     thread.start()
+
+
+def _needs_engine(found: list[Query], database) -> bool:
+    """Whether some query's answer is not cached yet (only then is V8 started)."""
+    from sentinel_pack.kusto import results, transform
+
+    return any(not (query.kind == "connector" and unresolved(query.text))
+               and results.known(query.text, transform.database(query.source) if query.kind == "transform"
+                                 else database) is None
+               for query in found)
 
 
 def kusto_available(target: Target | None = None) -> bool:
@@ -65,8 +81,10 @@ def kusto_available(target: Target | None = None) -> bool:
 
     A target without queries needs no engine, so it does not wait for one.
     """
-    if target is not None and next(queries(target), None) is None:
-        return True
+    if target is not None:
+        found = list(queries(target))
+        if not found or not _needs_engine(found, workspace(target)):
+            return True
     from sentinel_pack.kusto import engine
 
     return engine.get() is not None
@@ -89,16 +107,17 @@ def checked(target: Target) -> list[Checked]:
 def _store(target: Target, found: list[Query], database) -> list[Checked]:
     """Analyse the queries (no access to the target: this may run on a background thread)."""
     from sentinel_pack.kusto import engine, transform
+    from sentinel_pack.kusto import results as answers
 
     results: list[Checked] = []
-    kusto = engine.get() if found else None
-    for query in found if kusto is not None else []:
+    runs = bool(found) and (not _needs_engine(found, database) or engine.get() is not None)
+    for query in found if runs else []:
         if query.kind == "connector" and unresolved(query.text):
             results.append(Checked(query, None, "placeholder"))
             continue
         db = transform.database(query.source) if query.kind == "transform" else database
         try:
-            results.append(Checked(query, kusto.analyze(query.text, db)))
+            results.append(Checked(query, answers.analyze(query.text, db)))
         except Exception as exc:  # a query Kusto cannot finish (timeout): a finding, not a crash
             results.append(Checked(query, None, f"{type(exc).__name__}: {exc}"))
     results = _blocked(results)
@@ -315,9 +334,9 @@ def engine_available(target: Target) -> Out:
     global _unavailable_reported
     from sentinel_pack.kusto import engine
 
-    if next(queries(target), None) is None:
-        return  # nothing to check: no need to know
-    if engine.get() is None and not _unavailable_reported:
+    if kusto_available(target):
+        return  # nothing to check, every answer cached, or the engine runs
+    if not _unavailable_reported:
         _unavailable_reported = True
         yield "", "", f"KQL is checked token by token only: the Kusto parser could not start " \
             f"({engine.failure()})", "install sentinel-pack with its mini-racer dependency on a supported platform"
