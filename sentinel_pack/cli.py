@@ -22,8 +22,8 @@ from sentinel_pack import __version__, terminal
 from sentinel_pack.errors import EXIT_FINDINGS, EXIT_USAGE, Problem, SentinelPackError
 
 if TYPE_CHECKING:
-    from sentinel_pack.build import Rendered
-    from sentinel_pack.writer import Written
+    from sentinel_pack.package.build import Rendered
+    from sentinel_pack.package.writer import Written
 
 
 class _Command(typer.core.TyperCommand):
@@ -159,7 +159,7 @@ def build(
 ) -> None:
     """Render every artefact from the manifest, validate it and write the versioned, reproducible package."""
     with _session(quiet, verbose, color, output) as session:
-        from sentinel_pack.build import build as run_build
+        from sentinel_pack.package.build import build as run_build
 
         _performance(path, jobs, no_cache)
         if no_validate:
@@ -183,7 +183,8 @@ def _performance(path: Path, jobs: int | None, no_cache: bool) -> None:
 def _after_build(session: terminal.Output, rendered: Rendered, written: list[Written], target: Path,
                  clean: bool) -> None:
     """The leftovers of earlier builds, then the summary: shared by build and release."""
-    from sentinel_pack import report, stale
+    from sentinel_pack import report
+    from sentinel_pack.package import stale
 
     leftovers = stale.after_build(target.resolve(), rendered.files, clean=clean)
     report.print_build_summary(rendered, written, target, session)
@@ -297,7 +298,7 @@ def import_(
 
         imported, differences, written = import_solution(_existing(path), out, force=force)
         report.print_import_report(imported, differences, written, session)
-        from sentinel_pack.importcheck import check_imported
+        from sentinel_pack.importer.check import check_imported
 
         findings = check_imported(out if out is not None else (path if path.is_dir() else path.parent))
         report.print_import_findings(findings, session)
@@ -389,10 +390,10 @@ def release(
     if not message:
         raise typer.BadParameter("the release-notes line is missing: -m 'what changed'", param_hint="'-m'")
     with _session(quiet, verbose, color, output) as session:
-        from sentinel_pack.build import render_solution
-        from sentinel_pack.manifest import load_manifest
-        from sentinel_pack.release import release as run_release
-        from sentinel_pack.versioning import choose_level
+        from sentinel_pack.manifest.load import load_manifest
+        from sentinel_pack.package.build import render_solution
+        from sentinel_pack.package.release import release as run_release
+        from sentinel_pack.package.versioning import choose_level
 
         manifest = load_manifest(_existing(path or Path(".")))
         rendered = render_solution(manifest)

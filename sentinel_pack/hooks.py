@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from sentinel_pack.manifest import MANIFEST_NAME
+from sentinel_pack.manifest.load import MANIFEST_NAME
 
 
 def _is_solution(folder: Path) -> bool:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 from sentinel_pack.terminal import Output, plural
 
 if TYPE_CHECKING:
-    from sentinel_pack.build import Rendered
     from sentinel_pack.importer.manifest_from import Imported
     from sentinel_pack.importer.run import Difference
-    from sentinel_pack.stale import Leftovers
+    from sentinel_pack.package.build import Rendered
+    from sentinel_pack.package.stale import Leftovers
+    from sentinel_pack.package.writer import Written
     from sentinel_pack.validate.finding import Finding
-    from sentinel_pack.writer import Written
 
 _STATUS_STYLE = {"created": "green", "updated": "yellow", "unchanged": "dim"}
 

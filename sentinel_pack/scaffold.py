@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from sentinel_pack.errors import EXIT_USAGE, IOFailure, Problem, SentinelPackError
-from sentinel_pack.manifest import MANIFEST_NAME
+from sentinel_pack.manifest.load import MANIFEST_NAME
 
 KINDS = {"aws-s3": "init/aws-s3.yaml.j2", "rest-api": "init/rest-api.yaml.j2"}
 SOURCES = {"aws-s3": "Amazon S3", "rest-api": "REST API"}
@@ -57,7 +57,7 @@ def check_name(name: str) -> str:
 
 def render_manifest(name: str, kind: str, folder: str, today: str | None = None,
                     content_examples: bool = False) -> str:
-    from sentinel_pack.render import Renderer
+    from sentinel_pack.render.engine import Renderer
 
     compact = re.sub(r"[^A-Za-z0-9]", "", name)
     lower = compact.lower()
@@ -88,7 +88,7 @@ def render_examples(name: str, today: str | None = None) -> dict[str, str]:
     """The example workbook, parser, playbook, watchlist and summary rule, by relative path."""
     import uuid
 
-    from sentinel_pack.render import Renderer
+    from sentinel_pack.render.engine import Renderer
 
     compact = re.sub(r"[^A-Za-z0-9]", "", name)
     context = {
@@ -105,8 +105,8 @@ def render_examples(name: str, today: str | None = None) -> dict[str, str]:
 
 def _check_builds(text: str, examples: dict[str, str] | None = None) -> None:
     """Load and render the scaffold as ``build`` would, in a throw-away folder."""
-    from sentinel_pack.build import render_solution
-    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.manifest.load import load_manifest
+    from sentinel_pack.package.build import render_solution
 
     workdir = Path(tempfile.mkdtemp(prefix="sentinel-pack-init-"))
     try:

@@ -111,7 +111,7 @@ def built_eks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Built without the validate gate: 3.0.0's python3.9 is the SP308 error that 3.2.0 fixes.
     """
-    from sentinel_pack.build import build
+    from sentinel_pack.package.build import build
 
     source = connector_only_source(tmp_path_factory.mktemp("eks-3.0.0") / "solution")
     out = tmp_path_factory.mktemp("built-eks")
@@ -122,7 +122,7 @@ def built_eks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """solution/ built as it stands, detections included (shared, do not modify)."""
-    from sentinel_pack.build import build
+    from sentinel_pack.package.build import build
 
     out = tmp_path_factory.mktemp("built-full")
     build(SOLUTION, out)

@@ -58,7 +58,7 @@ def test_rule_path_through_dotdot_is_refused_and_nothing_is_written_outside(tmp_
 
 def test_writer_refuses_names_that_leave_the_folder(tmp_path: Path) -> None:
     from sentinel_pack.errors import SentinelPackError
-    from sentinel_pack.writer import write_outputs
+    from sentinel_pack.package.writer import write_outputs
 
     for name in ("../x", "a/../../x", "/etc/x", "a\nb", "a\\..\\x", "C:/x", "./a"):
         with pytest.raises(SentinelPackError, match="plain relative path"):
@@ -155,7 +155,7 @@ def test_a_file_where_a_folder_is_needed_changes_nothing(solution_copy: Path, tm
 def test_a_half_finished_switch_is_recovered_by_the_next_build(solution_copy: Path, tmp_path: Path,
                                                                 old_build: dict[str, bytes]) -> None:
     """What a SIGKILL between two renames leaves: the next build finishes the switch first."""
-    from sentinel_pack.writer import JOURNAL, recover
+    from sentinel_pack.package.writer import JOURNAL, recover
 
     out = tmp_path / "out"
     _restore(out, old_build)
@@ -170,7 +170,7 @@ def test_a_half_finished_switch_is_recovered_by_the_next_build(solution_copy: Pa
     (staging / "new" / "Data Connectors" / "AWSEKS_ConnectorDefinition.json").replace(
         out / "Data Connectors" / "AWSEKS_ConnectorDefinition.json")
 
-    from sentinel_pack.writer import pending_switch
+    from sentinel_pack.package.writer import pending_switch
 
     assert pending_switch(out)
     result = runner.invoke(app, ["validate", str(out), "--select", "SP008"])
@@ -285,7 +285,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path: P
     import fcntl
 
     from sentinel_pack.errors import SentinelPackError
-    from sentinel_pack.writer import write_outputs
+    from sentinel_pack.package.writer import write_outputs
 
     out = tmp_path / "out"
     out.mkdir()
@@ -301,7 +301,7 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_folder(tmp_path: P
 
 
 def test_a_staging_folder_of_an_older_version_is_removed(tmp_path: Path) -> None:
-    from sentinel_pack.writer import recover, write_outputs
+    from sentinel_pack.package.writer import recover, write_outputs
 
     out = tmp_path / "out"
     (out / ".sentinel-pack-ab12_x9z" / "Package").mkdir(parents=True)  # tempfile.mkdtemp's name, before the journal

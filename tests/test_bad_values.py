@@ -85,7 +85,7 @@ def test_a_reserved_column_name_is_not_flagged_in_the_corpus(reference_root: Pat
     """The published tables deploy: none of their columns may trip the column-name check."""
     import json
 
-    from sentinel_pack.columns import column_name_problem
+    from sentinel_pack.manifest.columns import column_name_problem
 
     checked = 0
     for table in (reference_root / "corpus").rglob("*[Tt]able*.json"):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sentinel_pack.build import build
 from sentinel_pack.importer.run import import_solution
+from sentinel_pack.package.build import build
 from sentinel_pack.validate.runner import validate_paths
 
 FIXTURES = Path(__file__).parent / "fixtures"

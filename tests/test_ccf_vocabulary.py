@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from sentinel_pack.build import render_solution
 from sentinel_pack.ccf import schema as ccf
 from sentinel_pack.errors import SentinelPackError
-from sentinel_pack.manifest import load_manifest
+from sentinel_pack.manifest.load import load_manifest
+from sentinel_pack.package.build import render_solution
 from sentinel_pack.validate import schemastore
 
 FIXTURE = Path(__file__).parent / "fixtures" / "manifests" / "restapi_apikey.yaml"

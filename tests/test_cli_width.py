@@ -91,7 +91,7 @@ def test_no_path_is_cut(workspace: Path, width: int, terminal: bool, tmp_path: P
     upstream = tmp_path / "Imported Solution"
     shutil.copytree(workspace / "Upstream Copy", upstream)
     output = run(workspace, width, terminal, "import", str(upstream))
-    from sentinel_pack.importcheck import check_imported
+    from sentinel_pack.importer.check import check_imported
 
     reported = sorted({file for f in check_imported(upstream) for file in (f.file, *(r.file for r in f.related))})
     assert_whole(output, [str(upstream / "solution.yaml"), str(upstream / "aws/EKSLogTransformFunction.py"), *reported],

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sentinel_pack.build import build
 from sentinel_pack.cli import app
 from sentinel_pack.importer.compare import equivalent
 from sentinel_pack.importer.run import import_solution
-from sentinel_pack.yamlsource import load_yaml
+from sentinel_pack.manifest.yamlsource import load_yaml
+from sentinel_pack.package.build import build
 
 runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

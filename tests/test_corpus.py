@@ -14,9 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from sentinel_pack.build import build
 from sentinel_pack.importer.compare import compare_packages
 from sentinel_pack.importer.run import import_solution, read_solution
+from sentinel_pack.package.build import build
 from sentinel_pack.validate.runner import validate_paths
 
 CORPUS = ("Miro", "GoogleCloudPlatformResourceManager", "OneTrust", "BigID", "AWS_AccessLogs", "Bitwarden")

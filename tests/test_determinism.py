@@ -12,8 +12,8 @@ from conftest import CURRENT_ZIP, SOLUTION
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentinel_pack.build import build, source_date_epoch
-from sentinel_pack.zipper import deterministic_zip
+from sentinel_pack.package.build import build, source_date_epoch
+from sentinel_pack.package.zipper import deterministic_zip
 
 
 def _tree(root: Path) -> dict[str, bytes]:

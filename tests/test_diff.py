@@ -10,11 +10,11 @@ import pytest
 from conftest import CURRENT_ZIP, SOLUTION_VERSION, bumped
 from typer.testing import CliRunner
 
-from sentinel_pack.build import build
 from sentinel_pack.cli import app
 from sentinel_pack.diff.compare import DiffResult, compare
 from sentinel_pack.diff.sources import load_side
 from sentinel_pack.errors import SentinelPackError
+from sentinel_pack.package.build import build
 
 TABLE = "Data Connectors/AWSEKS_Table.json"
 DCR = "Data Connectors/AWSEKS_DCR.json"

@@ -9,10 +9,10 @@ import pytest
 from conftest import CURRENT_ZIP, SOLUTION_VERSION, bumped
 from typer.testing import CliRunner
 
-from sentinel_pack.build import build
 from sentinel_pack.cli import app
 from sentinel_pack.diff.detections import detections_of
 from sentinel_pack.diff.run import run_diff
+from sentinel_pack.package.build import build
 
 RULE = "Analytic Rules/EKSForbiddenBurst.yaml"
 QUERY = "Hunting Queries/EKSUnusualUserAgents.yaml"
@@ -84,7 +84,7 @@ def test_a_rule_version_going_back_is_an_error(released: Path, solution_copy: Pa
 
 def test_release_and_validate_compare_detections_with_the_last_released_zip(solution_copy: Path) -> None:
     from sentinel_pack.errors import SentinelPackError
-    from sentinel_pack.release import release
+    from sentinel_pack.package.release import release
     from sentinel_pack.validate.runner import validate_paths
 
     manifest_before = (solution_copy / "solution.yaml").read_bytes()

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import SOLUTION, SOLUTION_VERSION, bumped
 
-from sentinel_pack import build as build_module
-from sentinel_pack import writer
 from sentinel_pack.errors import SentinelPackError
+from sentinel_pack.package import build as build_module
+from sentinel_pack.package import writer
 
 OPERATIONS = ("write", "mkdir", "replace", "remove", "rmdir", "sync_dir")
 
@@ -91,7 +91,7 @@ def in_child(run: Callable[[Path], None], case: Path) -> int:
 @pytest.fixture
 def cached_prepare(monkeypatch: pytest.MonkeyPatch) -> None:
     """Load, render and validate each manifest once; the runs below repeat only the writes."""
-    from sentinel_pack import manifest as manifest_module
+    from sentinel_pack.manifest import load as manifest_module
 
     loaded: dict[bytes, manifest_module.Manifest] = {}
     real_load = manifest_module.load_manifest
@@ -210,7 +210,7 @@ def test_build_is_old_or_new_at_every_operation(tmp_path: Path, monkeypatch: pyt
 
 def test_release_is_old_or_new_at_every_operation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   cached_prepare: None) -> None:
-    from sentinel_pack.release import release
+    from sentinel_pack.package.release import release
 
     def setup(template: Path) -> None:
         shutil.copytree(SOLUTION, template)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
 from sentinel_pack.errors import SentinelPackError
-from sentinel_pack.yamlsource import load_yaml
+from sentinel_pack.manifest.yamlsource import load_yaml
 
 LAUGHS = "".join(
     f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
@@ -62,7 +62,7 @@ def test_merge_keys_and_small_aliases_still_load(tmp_path: Path) -> None:
 
 
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sentinel_pack import yamlsource
+    from sentinel_pack.manifest import yamlsource
 
     monkeypatch.setattr(yamlsource, "MAX_BYTES", 1024)
     file = tmp_path / "x.yaml"

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sentinel_pack.build import build
 from sentinel_pack.cli import app
 from sentinel_pack.errors import SentinelPackError
 from sentinel_pack.importer.compare import equivalent
 from sentinel_pack.importer.run import import_solution
+from sentinel_pack.package.build import build
 
 runner = CliRunner()
 

@@ -161,7 +161,7 @@ def test_the_margin_is_ninety_days() -> None:
 # --- AWS EKS 3.2.0 -------------------------------------------------------------------------
 
 def test_the_flagship_and_the_default_use_python3_14(built_full: Path) -> None:
-    from sentinel_pack.model import _DEFAULTS
+    from sentinel_pack.manifest.model import _DEFAULTS
 
     assert _manifest_runtime() == _DEFAULTS["pipeline"]["lambda_runtime"] == "python3.14"
     stack = json.loads((built_full / "Data Connectors/CloudFormationTemplates/AWS_EKS_Resources_Deployment.json")

@@ -61,8 +61,8 @@ def _apply(edits: list[tuple]) -> str:
 
 
 def _check(solution: Path, content: bytes) -> None:
-    from sentinel_pack.build import render_solution
-    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.manifest.load import load_manifest
+    from sentinel_pack.package.build import render_solution
 
     (solution / "solution.yaml").write_bytes(content)
     try:

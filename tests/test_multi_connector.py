@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sentinel_pack.build import build
 from sentinel_pack.errors import SentinelPackError
+from sentinel_pack.package.build import build
 from sentinel_pack.validate.runner import validate_paths
 
 MANIFESTS = Path(__file__).resolve().parent / "fixtures" / "manifests"

@@ -11,10 +11,10 @@ from conftest import CURRENT_ZIP, SOLUTION, SOLUTION_VERSION
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sentinel_pack.build import build
 from sentinel_pack.content.analytic_rules import duration_minutes
 from sentinel_pack.content.detections import iso_duration
 from sentinel_pack.errors import SentinelPackError
+from sentinel_pack.package.build import build
 from sentinel_pack.validate.runner import validate_paths
 
 RULES = sorted((SOLUTION / "Analytic Rules").glob("*.yaml"))

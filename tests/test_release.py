@@ -10,7 +10,7 @@ from conftest import CURRENT_ZIP, SOLUTION_VERSION, bumped
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
-from sentinel_pack.manifest import load_manifest
+from sentinel_pack.manifest.load import load_manifest
 
 
 def _sha(path: Path) -> str:
@@ -55,7 +55,7 @@ def test_release_bumps_adds_the_row_keeps_comments_and_the_old_zip(solution_copy
 @pytest.mark.parametrize(("version", "part", "expected"), [
     ("7.4.2", "major", "8.0.0"), ("7.4.2", "minor", "7.5.0"), ("7.4.2", "patch", "7.4.3"), ("7.9.9", "minor", "7.10.0")])
 def test_each_part_bumps_semver(version: str, part: str, expected: str, solution_copy: Path) -> None:
-    from sentinel_pack.release import plan
+    from sentinel_pack.package.release import plan
 
     manifest = solution_copy / "solution.yaml"
     text = manifest.read_text(encoding="utf-8").replace(f"  version: {SOLUTION_VERSION}\n", f"  version: {version}\n", 1)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sentinel_pack import render
 from sentinel_pack.cli import app
 from sentinel_pack.errors import SentinelPackError
-from sentinel_pack.render import Renderer
+from sentinel_pack.render import engine as render
+from sentinel_pack.render.engine import Renderer
 
 CASES = {
     "big-range": ("{% for i in range(10**7) %}{% endfor %}", "range() loops would run more than 1,000,000 times"),

@@ -15,8 +15,8 @@ from conftest import SOLUTION
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sentinel_pack.build import render_solution
-from sentinel_pack.manifest import load_manifest
+from sentinel_pack.manifest.load import load_manifest
+from sentinel_pack.package.build import render_solution
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x85\u2028\u2029"),
@@ -52,14 +52,14 @@ def test_any_text_round_trips(tmp_path_factory, title: str, column_description: 
 
 
 def test_markdown_to_html() -> None:
-    from sentinel_pack.markdown import to_html
+    from sentinel_pack.render.markdown import to_html
 
     assert to_html("**Bold** and [a link](https://x.test)\n\nsecond") == (
         '<p><strong>Bold</strong> and <a href="https://x.test">a link</a></p>\n<p>second</p>\n')
 
 
 def test_arm_escape_is_idempotent() -> None:
-    from sentinel_pack.arm import escape, parameter
+    from sentinel_pack.render.arm import escape, parameter
 
     assert parameter("roleArn") == "[[parameters('roleArn')]"
     assert escape(escape("[newGuid()]")) == "[[newGuid()]"
@@ -69,7 +69,7 @@ def test_arm_escape_is_idempotent() -> None:
 def test_reads_nothing_outside(tmp_path: Path) -> None:
     """The built-in templates cannot include files outside the template folders."""
     from sentinel_pack.errors import SentinelPackError
-    from sentinel_pack.render import Renderer
+    from sentinel_pack.render.engine import Renderer
 
     override = tmp_path / "t"
     override.mkdir()

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sentinel_pack.build import build, render_solution
 from sentinel_pack.errors import SentinelPackError
-from sentinel_pack.manifest import load_manifest
+from sentinel_pack.manifest.load import load_manifest
+from sentinel_pack.package.build import build, render_solution
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WOODGROVE = FIXTURES / "Woodgrove Response"

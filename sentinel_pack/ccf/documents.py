@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentinel_pack import arm, restapi
-from sentinel_pack.arm import parameter
+from sentinel_pack.manifest import restapi
+from sentinel_pack.render import arm
+from sentinel_pack.render.arm import parameter
 
 #: Defaults of the S3 poller's short keys.
 S3_DEFAULTS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sentinel_pack.content.attack import tactics_of
 from sentinel_pack.errors import Problem, SentinelPackError
-from sentinel_pack.yamlsource import YamlDocument, load_yaml
+from sentinel_pack.manifest.yamlsource import YamlDocument, load_yaml
 
 RULE_FIELDS = ("id", "name", "description", "severity", "requiredDataConnectors", "queryFrequency", "queryPeriod",
                "triggerOperator", "triggerThreshold", "tactics", "relevantTechniques", "query", "entityMappings",

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from sentinel_pack.arm import literals
 from sentinel_pack.content.analytic_rules import check_rule, duration_minutes
 from sentinel_pack.errors import Problem, SentinelPackError
-from sentinel_pack.manifest import Manifest
-from sentinel_pack.yamlsource import load_yaml
+from sentinel_pack.manifest.load import Manifest
+from sentinel_pack.manifest.yamlsource import load_yaml
+from sentinel_pack.render.arm import literals
 
 OPERATORS = {"gt": "GreaterThan", "lt": "LessThan", "eq": "Equal", "ne": "NotEqual"}
 #: Optional scheduled-rule keys carried into the template as they are written.

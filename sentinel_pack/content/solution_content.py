@@ -13,7 +13,7 @@ from typing import Any
 from sentinel_pack.content import parsers, playbooks, summary_rules, watchlists, workbooks
 from sentinel_pack.content.sources import KqlText, Source, read
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
-from sentinel_pack.manifest import Manifest
+from sentinel_pack.manifest.load import Manifest
 
 #: Manifest key -> (checker, the upstream folder the files normally live in).
 KINDS = {

@@ -49,7 +49,7 @@ def read_yaml(name: str, raw: bytes) -> Source:
     """A YAML content file; a syntax error or a duplicate key is raised with its line."""
     import tempfile
 
-    from sentinel_pack.yamlsource import load_yaml
+    from sentinel_pack.manifest.yamlsource import load_yaml
 
     with tempfile.TemporaryDirectory(prefix="sentinel-pack-") as folder:
         path = Path(folder) / "content.yaml"

@@ -86,8 +86,8 @@ def read_built_folder(root: Path) -> dict[str, bytes]:
 
 def render_side(path: Path, label: str, kind: str) -> Side:
     """What ``build`` would write for this manifest, without writing it."""
-    from sentinel_pack.build import render_solution
-    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.manifest.load import load_manifest
+    from sentinel_pack.package.build import render_solution
 
     rendered = render_solution(load_manifest(path))
     files = {rel: data for rel, data in rendered.files.items() if not rel.endswith(".zip")}

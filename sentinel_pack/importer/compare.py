@@ -15,9 +15,9 @@ import json
 import re
 from typing import Any
 
-from sentinel_pack import arm
 from sentinel_pack.importer.discover import ConnectorSet, ci, stream_of
 from sentinel_pack.importer.run import Difference, original_package
+from sentinel_pack.render import arm
 
 _MISSING = object()
 _DCE_CONCAT = ("[concat('/subscriptions/',parameters('subscription'),'/resourceGroups/',"

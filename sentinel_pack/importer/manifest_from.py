@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sentinel_pack import arm, restapi
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.importer.discover import ConnectorSet, ci, flows_of, output_of, stream_of
 from sentinel_pack.importer.layout import find_child, read_json
+from sentinel_pack.manifest import restapi
+from sentinel_pack.render import arm
 
 _PARAMETER = re.compile(r"^\[\[?parameters\('([A-Za-z0-9_]+)'\)\]$|^\{\{\s*([A-Za-z0-9_]+)\s*\}\}$")
 _IMG_SRC = re.compile(r'src="([^"]+)"')

@@ -28,7 +28,7 @@ from sentinel_pack.importer.manifest_from import (
     solution_section,
     table_sections,
 )
-from sentinel_pack.manifest import MANIFEST_NAME
+from sentinel_pack.manifest.load import MANIFEST_NAME
 
 HEADER = ("# sentinel-pack manifest, written by 'sentinel-pack import'.\n"
           "# Edit this file, then run 'sentinel-pack build' to regenerate the solution's files.\n")
@@ -197,8 +197,8 @@ def to_yaml(manifest: dict[str, Any]) -> str:
 
 
 def _render(manifest: dict[str, Any], files: dict[str, bytes], folder: Path):
-    from sentinel_pack.build import render_solution
-    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.manifest.load import load_manifest
+    from sentinel_pack.package.build import render_solution
 
     (folder / MANIFEST_NAME).write_text(to_yaml(manifest), encoding="utf-8")
     for rel, content in files.items():
@@ -244,7 +244,7 @@ class Difference:
 def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = False):
     """Write the manifest (and extracted files) and return the notes and package differences."""
     from sentinel_pack.importer.compare import compare_packages
-    from sentinel_pack.writer import write_outputs
+    from sentinel_pack.package.writer import write_outputs
 
     imported, connectors = read_solution(source)
     target = out_dir if out_dir is not None else source

@@ -26,7 +26,7 @@ class Origins:
     """The scalars of a source folder's YAML files, with their positions."""
 
     def __init__(self, root: Path, files: list[str]) -> None:
-        from sentinel_pack.yamlsource import load_yaml
+        from sentinel_pack.manifest.yamlsource import load_yaml
 
         self._scalars: dict[str, list[tuple[str, str, int, int]]] = {}
         for rel in files:

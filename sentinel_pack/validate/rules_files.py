@@ -131,7 +131,7 @@ def unexpected_files(target: Target) -> Out:
 
 @rule("SP008", ERROR, "The folder is not half-switched by an interrupted build")
 def interrupted_build(target: Target) -> Out:
-    from sentinel_pack.writer import JOURNAL, STAGING, pending_switch
+    from sentinel_pack.package.writer import JOURNAL, STAGING, pending_switch
 
     if target.kind != ZIP and target.root is not None and pending_switch(target.root):
         yield f"{STAGING}/{JOURNAL}", "", "a build was killed while switching files into place: old and new files " \

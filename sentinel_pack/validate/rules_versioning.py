@@ -15,8 +15,8 @@ Out = Iterator[tuple[str, str, str, str]]
 def bump_covers_changes(target: Target) -> Out:
     from sentinel_pack.diff import versions as semver
     from sentinel_pack.diff.output import bump_verdict
+    from sentinel_pack.package.versioning import baseline, compare_with_release, released_versions
     from sentinel_pack.validate.rules_package import package_version
-    from sentinel_pack.versioning import baseline, compare_with_release, released_versions
 
     version = package_version(target)
     try:

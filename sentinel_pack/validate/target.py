@@ -363,14 +363,14 @@ def load_target(path: Path) -> Target:
     if "solution.yaml" not in on_disk:
         return Target(files=on_disk, kind=BUILT, **base)
 
-    from sentinel_pack.build import render_solution
-    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.manifest.load import load_manifest
+    from sentinel_pack.package.build import render_solution
 
     try:
         rendered = render_solution(load_manifest(path))
     except SentinelPackError as error:
         return Target(files=on_disk, manifest_problems=error.problems, kind=SOURCE, **base)
-    from sentinel_pack.writer import same_content  # a released zip keeps its bytes when its content is equal
+    from sentinel_pack.package.writer import same_content  # a released zip keeps its bytes when its content is equal
 
     stale = sorted(rel for rel, content in rendered.files.items()
                    if rel in on_disk and not same_content(rel, on_disk[rel], content))

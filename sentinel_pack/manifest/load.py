@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
-from sentinel_pack.yamlsource import PathKey, YamlDocument, load_yaml
+from sentinel_pack.manifest.yamlsource import PathKey, YamlDocument, load_yaml
 
 MANIFEST_NAME = "solution.yaml"
 SCHEMA_NAME = "manifest.schema.json"
@@ -81,8 +81,8 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def schema_problems(doc: YamlDocument) -> list[Problem]:
+    from sentinel_pack.manifest.schemacheck import validator as schema_validator
     from sentinel_pack.resources import schema
-    from sentinel_pack.schemacheck import validator as schema_validator
 
     validator = schema_validator(schema(SCHEMA_NAME))  # ECMA '$' (no trailing newline) and real dates
     problems = []
@@ -328,7 +328,7 @@ def _table_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[P
             continue
         columns = table["columns"]
         problems.extend(_duplicate_columns(doc, columns, (*path, "columns")))
-        from sentinel_pack.columns import column_name_problem
+        from sentinel_pack.manifest.columns import column_name_problem
 
         for index, column in enumerate(columns):
             if found := column_name_problem(column["name"]):
@@ -351,7 +351,7 @@ def _table_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[P
 
 def _connector_problems(doc: YamlDocument | _Scoped, data: dict[str, Any]) -> list[Problem]:
     """Names the poller takes from the connector UI must exist there, and fit the poller kind."""
-    from sentinel_pack import restapi
+    from sentinel_pack.manifest import restapi
 
     problems: list[Problem] = []
     textboxes: dict[str, PathKey] = {}

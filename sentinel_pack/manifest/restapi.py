@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sentinel_pack.arm import parameter
+from sentinel_pack.render.arm import parameter
 
 #: The redirect URI Sentinel's portal uses for the OAuth2 authorization code flow.
 PORTAL_REDIRECT_URI = "https://portal.azure.com/TokenAuthorize/ExtensionName/Microsoft_Azure_Security_Insights"

@@ -111,7 +111,7 @@ def same_content(rel: str, old: bytes, new: bytes) -> bool:
         return True
     if not rel.lower().endswith(".zip"):
         return False
-    from sentinel_pack.zipper import zip_members
+    from sentinel_pack.package.zipper import zip_members
 
     try:
         return zip_members(old) == zip_members(new)

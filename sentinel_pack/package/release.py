@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from sentinel_pack.errors import EXIT_USAGE, IOFailure, Problem, SentinelPackError
 
 if TYPE_CHECKING:
-    from sentinel_pack.build import Rendered
-    from sentinel_pack.manifest import Manifest
-    from sentinel_pack.writer import Written
+    from sentinel_pack.manifest.load import Manifest
+    from sentinel_pack.package.build import Rendered
+    from sentinel_pack.package.writer import Written
 
 PARTS = ("major", "minor", "patch")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # what PyYAML counts as a line break
@@ -176,9 +176,9 @@ def release(path: Path, part: str, message: str, on: str | None = None
     by one ``write_outputs``, which leaves the folder in the old or the new state whatever
     interrupts it.
     """
-    from sentinel_pack.build import prepare
-    from sentinel_pack.manifest import find_manifest, load_manifest
-    from sentinel_pack.writer import recover, terminate_as_exception, write_outputs
+    from sentinel_pack.manifest.load import find_manifest, load_manifest
+    from sentinel_pack.package.build import prepare
+    from sentinel_pack.package.writer import recover, terminate_as_exception, write_outputs
 
     with terminate_as_exception():
         file = find_manifest(path)

@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sentinel_pack import arm, jsonfmt
 from sentinel_pack.errors import Problem, SentinelPackError
-from sentinel_pack.manifest import Manifest, load_manifest
-from sentinel_pack.writer import Written, recover, released_zip_bytes, terminate_as_exception, write_outputs
+from sentinel_pack.manifest.load import Manifest, load_manifest
+from sentinel_pack.package.writer import Written, recover, released_zip_bytes, terminate_as_exception, write_outputs
+from sentinel_pack.render import arm, jsonfmt
 
 DATA_CONNECTORS = "Data Connectors"
 CLOUDFORMATION = f"{DATA_CONNECTORS}/CloudFormationTemplates"
@@ -52,7 +52,7 @@ def source_date_epoch(release_date: str) -> int:
     Times before 1980 (``SOURCE_DATE_EPOCH=0`` is common) are moved to 1980, the earliest a zip
     can record; a time after 2107, the latest, is refused rather than silently changed.
     """
-    from sentinel_pack.zipper import ZIP_LATEST
+    from sentinel_pack.package.zipper import ZIP_LATEST
 
     env = os.environ.get("SOURCE_DATE_EPOCH")
     if env:
@@ -71,7 +71,7 @@ def source_date_epoch(release_date: str) -> int:
 
 def _zip_time(manifest: Manifest, release_date: str) -> int:
     """The zip time; a release date after 2107 is refused at its line in the manifest."""
-    from sentinel_pack.zipper import ZIP_LATEST
+    from sentinel_pack.package.zipper import ZIP_LATEST
 
     if not os.environ.get("SOURCE_DATE_EPOCH") and release_date > "2107-12-31":
         version = manifest.data["solution"]["version"]
@@ -83,9 +83,9 @@ def _zip_time(manifest: Manifest, release_date: str) -> int:
 
 
 def render_solution(manifest: Manifest) -> Rendered:
-    from sentinel_pack.model import build_context
-    from sentinel_pack.render import Renderer
-    from sentinel_pack.zipper import deterministic_zip
+    from sentinel_pack.manifest.model import build_context
+    from sentinel_pack.package.zipper import deterministic_zip
+    from sentinel_pack.render.engine import Renderer
 
     context = build_context(manifest)
     override = manifest.resolve_path(manifest.data["templates_dir"]) if "templates_dir" in manifest.data else None
@@ -234,7 +234,7 @@ def prepare(manifest: Manifest, target_dir: Path, *, force: bool = False, valida
     try:
         rendered.files[zip_name] = released_zip_bytes(target_dir / zip_name, rendered.files[zip_name], force)
     except SentinelPackError as error:  # name the bump diff --check-version will ask for
-        from sentinel_pack.versioning import advice
+        from sentinel_pack.package.versioning import advice
 
         error.problems[0] = replace(error.problems[0], hint=advice(target_dir, rendered.files,
                                                                     rendered.context["solution"]["version"]))
@@ -247,7 +247,7 @@ def prepare(manifest: Manifest, target_dir: Path, *, force: bool = False, valida
 def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
           validate: bool = True) -> tuple[Rendered, list[Written]]:
     """Render everything, validate it, check the released zip, then switch the files into place."""
-    from sentinel_pack.manifest import find_manifest
+    from sentinel_pack.manifest.load import find_manifest
 
     with terminate_as_exception():
         target_dir = out_dir if out_dir is not None else find_manifest(path).parent

@@ -19,8 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from sentinel_pack import jsonfmt
 from sentinel_pack.errors import Problem, SentinelPackError
+from sentinel_pack.render import jsonfmt
 
 
 def _undefined_is_an_error(value: Any) -> Any:

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 def check_imported(folder: Path) -> list[Finding]:
     """The findings ``build`` would act on for the manifest just written into ``folder``."""
-    from sentinel_pack.build import render_solution
-    from sentinel_pack.manifest import load_manifest
+    from sentinel_pack.manifest.load import load_manifest
+    from sentinel_pack.package.build import render_solution
     from sentinel_pack.validate.finding import ERROR, Finding
     from sentinel_pack.validate.runner import check, selected
     from sentinel_pack.validate.target import SOURCE, Target

@@ -11,10 +11,11 @@ import copy
 from typing import Any
 from urllib.parse import quote
 
-from sentinel_pack import arm, markdown, restapi
-from sentinel_pack.arm import parameter
 from sentinel_pack.ccf import documents
-from sentinel_pack.manifest import Manifest
+from sentinel_pack.manifest import restapi
+from sentinel_pack.manifest.load import Manifest
+from sentinel_pack.render import arm, markdown
+from sentinel_pack.render.arm import parameter
 
 _DEFAULTS = {
     "pipeline": {"lambda_runtime": "python3.14", "lambda_timeout": 60,
@@ -32,7 +33,7 @@ _LEARN_MORE = ("[Learn more about Microsoft Sentinel](https://aka.ms/azuresentin
 
 
 def build_context(manifest: Manifest) -> dict[str, Any]:
-    from sentinel_pack.manifest import connector_items
+    from sentinel_pack.manifest.load import connector_items
 
     data = copy.deepcopy(manifest.data)
     solution = data["solution"]
@@ -83,7 +84,7 @@ def build_context(manifest: Manifest) -> dict[str, Any]:
 def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifest, n: int) -> dict[str, Any]:
     """One connector's tables, DCR, definition, pollers and AWS stack, with derived values; ``n`` numbers it."""
     from sentinel_pack.ccf import streams
-    from sentinel_pack.manifest import pollers_of, tables_of
+    from sentinel_pack.manifest.load import pollers_of, tables_of
 
     tables = [table for _, table in tables_of(item)]
     flows = streams.flows(item, tables)
@@ -168,7 +169,7 @@ def _connector(item: dict[str, Any], solution: dict[str, Any], manifest: Manifes
         if pipeline:
             aws["eks_audit_pipeline"] = {**_DEFAULTS["pipeline"], **pipeline}
             code_path = manifest.resolve_path(pipeline["lambda_code"])
-            from sentinel_pack.yamlsource import read_text  # size-capped; not UTF-8: a message with the line
+            from sentinel_pack.manifest.yamlsource import read_text  # size-capped; not UTF-8: a message with the line
 
             aws["eks_audit_pipeline"]["lambda_code"] = read_text(code_path, pipeline["lambda_code"])
         else:

@@ -1,0 +1,1 @@
+"""The manifest: loading solution.yaml safely, checking it, and deriving every repeated value once."""

@@ -1,0 +1,1 @@
+"""Packaging: the build, the reproducible zip, atomic writes, releases and version bumps."""

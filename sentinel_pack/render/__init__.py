@@ -1,0 +1,1 @@
+"""Rendering: the sandboxed Jinja environment and the filters that write JSON, ARM and Markdown."""
