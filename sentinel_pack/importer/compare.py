@@ -48,6 +48,8 @@ def _normal(doc: Any) -> Any:
         return [_normal(v) for v in doc]
     if doc == "[json('{}')]":
         return {}  # how the packager writes an empty object (a DCR's dataSources)
+    if doc == "[json('[]')]":
+        return []
     if isinstance(doc, str) and doc.startswith("[") and doc.endswith("]"):
         doc = _expression(doc)
         return _DCE_RESOURCE_ID if doc == _DCE_CONCAT else doc

@@ -174,8 +174,8 @@ def _render_connector(renderer: Any, scope: dict[str, Any], documents: dict[str,
                                         path=json_path(("properties", "connectorUiConfig", *inside))))
     packaged = {
         "connector_ui": ui,
-        "dcr_properties": arm.resolve(parsed["dcr"]["properties"], arm.install_time(scope["n"]),
-                                      f"{DATA_CONNECTORS}/{files['dcr']}", "properties"),
+        "dcr_properties": _no_blanks(arm.resolve(parsed["dcr"]["properties"], arm.install_time(scope["n"]),
+                                                 f"{DATA_CONNECTORS}/{files['dcr']}", "properties")),
         "tables": [{"name": doc["name"], "properties": arm.resolve(
             doc["properties"], arm.install_time(scope["n"]), f"{DATA_CONNECTORS}/{name}", "properties")}
             for doc, (_, name) in zip(tables, scope["table_files"], strict=True)],
@@ -242,6 +242,20 @@ def prepare(manifest: Manifest, target_dir: Path, *, force: bool = False, valida
     if validate:
         check_rendered(rendered, str(target_dir), _released_zips(target_dir))
     return rendered
+
+
+def _no_blanks(value: Any) -> Any:
+    """Empty objects and lists as ``[json('{}')]``/``[json('[]')]``, as the official packager writes them.
+
+    A DCR's ``"dataSources": {}`` is meaningful to Azure Monitor but a blank to arm-ttk (SP606);
+    the expression gives ARM the same empty value.
+    """
+    if isinstance(value, dict):
+        return {k: "[json('{}')]" if v == {} else "[json('[]')]" if v == [] else _no_blanks(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_blanks(item) for item in value]
+    return value
 
 
 def build(path: Path, out_dir: Path | None = None, *, force: bool = False,
