@@ -84,25 +84,7 @@ def _meaning(resource: dict) -> object:
 
 
 def problems(old: list[Content], new: list[Content]) -> list[str]:
-    out = []
-    old_by_id = {(c.kind, c.id.lower()): c for c in old}
-    new_ids = {(c.kind, c.id.lower()) for c in new}
-    old_by_name = {(c.kind, c.name): c for c in old}
-    for item in new:
-        label = f"{KINDS[item.kind]} '{item.name}'"
-        before = old_by_id.get((item.kind, item.id.lower()))
-        if before is None:
-            renamed = old_by_name.get((item.kind, item.name))
-            if renamed is not None and (renamed.kind, renamed.id.lower()) not in new_ids:
-                out.append(f"{label}: id changed {renamed.id} → {item.id}; Sentinel would install it beside the "
-                           f"old one. Keep id {renamed.id}.")
-            continue
-        order = semver.compare(item.version, before.version)
-        if order is None:
-            continue
-        if order < 0:
-            out.append(f"{label}: version went back {before.version} → {item.version}.")
-        elif order == 0 and item.body != before.body:
-            out.append(f"{label}: it changed but its version stayed {item.version}; raise the version so "
-                       "Sentinel offers the update.")
-    return out
+    return semver.release_problems(
+        old, new, lambda c: f"{KINDS[c.kind]} '{c.name}'", lambda c: (c.kind, c.id.lower()), lambda c: c.body,
+        "beside the old one", "it changed but its version stayed {version}; raise the version so Sentinel "
+        "offers the update.")

@@ -59,25 +59,7 @@ def detections_of(files: dict[str, bytes]) -> list[Detection]:
 
 def problems(old: list[Detection], new: list[Detection]) -> list[str]:
     """What NEW does to the rules OLD published that Sentinel cannot follow."""
-    out = []
-    old_by_id = {d.id.lower(): d for d in old}
-    new_ids = {d.id.lower() for d in new}
-    old_by_name = {(d.kind, d.name): d for d in old}
-    for item in new:
-        label = f"{KINDS[item.kind]} '{item.name}'"
-        before = old_by_id.get(item.id.lower())
-        if before is None:
-            renamed = old_by_name.get((item.kind, item.name))
-            if renamed is not None and renamed.id.lower() not in new_ids:
-                out.append(f"{label}: id changed {renamed.id} → {item.id}; Sentinel would install it as a new "
-                           f"rule beside the old one. Keep id {renamed.id}.")
-            continue
-        order = semver.compare(item.version, before.version)
-        if order is None:
-            continue
-        if order < 0:
-            out.append(f"{label}: version went back {before.version} → {item.version}.")
-        elif item.query != before.query and order == 0:
-            out.append(f"{label}: the query changed but version stayed {item.version}; bump the rule's "
-                       "version so Sentinel offers the update.")
-    return out
+    return semver.release_problems(
+        old, new, lambda d: f"{KINDS[d.kind]} '{d.name}'", lambda d: d.id.lower(), lambda d: d.query,
+        "as a new rule beside the old one", "the query changed but version stayed {version}; bump the rule's "
+        "version so Sentinel offers the update.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from sentinel_pack.errors import Problem, SentinelPackError
 
@@ -56,3 +58,34 @@ def compare(a: str, b: str) -> int | None:
     width = max(len(left), len(right))
     left, right = left + [0] * (width - len(left)), right + [0] * (width - len(right))
     return (left > right) - (left < right)
+
+
+def release_problems(old: list, new: list, label: Callable[[Any], str], key: Callable[[Any], Any],
+                     body: Callable[[Any], Any], beside: str, unchanged_version: str) -> list[str]:
+    """What NEW does to the items OLD published that Sentinel cannot follow (SP803, SP909, diff).
+
+    Sentinel matches published content by id and offers an update only for a higher version,
+    so an id that changed installs a second copy, and a change under the same version is
+    never offered. ``beside`` ends the id message; ``unchanged_version`` (with ``{version}``)
+    is the message for a change under the same version.
+    """
+    out = []
+    old_by_key = {key(item): item for item in old}
+    new_keys = {key(item) for item in new}
+    old_by_name = {(item.kind, item.name): item for item in old}
+    for item in new:
+        before = old_by_key.get(key(item))
+        if before is None:
+            renamed = old_by_name.get((item.kind, item.name))
+            if renamed is not None and key(renamed) not in new_keys:
+                out.append(f"{label(item)}: id changed {renamed.id} → {item.id}; Sentinel would install it "
+                           f"{beside}. Keep id {renamed.id}.")
+            continue
+        order = compare(item.version, before.version)
+        if order is None:
+            continue
+        if order < 0:
+            out.append(f"{label(item)}: version went back {before.version} → {item.version}.")
+        elif order == 0 and body(item) != body(before):
+            out.append(f"{label(item)}: {unchanged_version.format(version=item.version)}")
+    return out
