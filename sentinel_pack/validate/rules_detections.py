@@ -160,17 +160,6 @@ def detection_tables_and_columns(target: Target) -> Out:
 def detections_follow_the_last_release(target: Target) -> Out:
     """The checks of ``diff`` against the newest older zip in Package/, so a pull request sees them."""
     from sentinel_pack.diff.detections import detections_of, problems
-    from sentinel_pack.validate.rules_package import older_zips, package_version, read_members
+    from sentinel_pack.validate.rules_package import against_last_release
 
-    version = package_version(target)
-    main_rel, _ = target.package("mainTemplate.json")
-    if version is None or main_rel not in target.files:
-        return
-    for previous in older_zips(target, version)[:1]:
-        members, refused = read_members(target, previous)
-        if refused:
-            continue  # SP501/SP503 report unreadable zips
-        old = detections_of(members)
-        for problem in problems(old, detections_of({main_rel: target.files[main_rel]})):
-            yield main_rel, "", f"compared with {previous}: {problem}", \
-                "published content is matched by id and updated by version"
+    yield from against_last_release(target, detections_of, problems)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sentinel_pack.validate.finding import ERROR, rule
 from sentinel_pack.validate.target import ZIP, Target
@@ -194,3 +194,23 @@ def package_matches_connector_files(target: Target) -> Out:
             if len(found) > 10:
                 yield source.file, base, f"and {len(found) - 10} more differences from the package copy " \
                     f"({packaged.path})", "rebuild the package"
+
+
+def against_last_release(target: Target, items_of: Callable[[dict[str, bytes]], list],
+                         problems: Callable[[list, list], list[str]]) -> Out:
+    """``problems(old, new)`` of the package against the newest older zip in Package/ (SP803, SP909).
+
+    The same checks ``diff`` makes between two releases, so a pull request sees them before the
+    release is cut; unreadable zips are SP501/SP503's.
+    """
+    version = package_version(target)
+    main_rel, _ = target.package("mainTemplate.json")
+    if version is None or main_rel not in target.files:
+        return
+    for previous in older_zips(target, version)[:1]:
+        members, refused = read_members(target, previous)
+        if refused:
+            continue
+        for problem in problems(items_of(members), items_of({main_rel: target.files[main_rel]})):
+            yield main_rel, "", f"compared with {previous}: {problem}", \
+                "published content is matched by id and updated by version"

@@ -171,19 +171,9 @@ def summary_rules_well_formed(target: Target) -> Out:
 def content_follows_the_last_release(target: Target) -> Out:
     """The check of SP803, for the other content kinds, against the newest older zip in Package/."""
     from sentinel_pack.diff.content import content_of, problems
-    from sentinel_pack.validate.rules_package import older_zips, package_version, read_members
+    from sentinel_pack.validate.rules_package import against_last_release
 
-    version = package_version(target)
-    main_rel, _ = target.package("mainTemplate.json")
-    if version is None or main_rel not in target.files:
-        return
-    for previous in older_zips(target, version)[:1]:
-        members, refused = read_members(target, previous)
-        if refused:
-            continue
-        for problem in problems(content_of(members), content_of({main_rel: target.files[main_rel]})):
-            yield main_rel, "", f"compared with {previous}: {problem}", \
-                "published content is matched by id and updated by version"
+    yield from against_last_release(target, content_of, problems)
 
 
 def _json_path(path: tuple[str | int, ...]) -> str:
