@@ -70,6 +70,12 @@ ColorOption = Annotated[Color, typer.Option(
     "--color", help="Colour in the output: auto (a terminal, unless NO_COLOR is set), always or never.")]
 OutputFile = Annotated[Path | None, typer.Option(
     "--output", metavar="FILE", help="Write the report to FILE instead of standard output.", show_default=False)]
+# The speed options of build and validate.
+Jobs = Annotated[int | None, typer.Option(
+    "--jobs", "-j", min=1, metavar="N", help="Processes to use (default: the number of cores; 1: this process only).",
+    show_default=False)]
+NoCache = Annotated[bool, typer.Option(
+    "--no-cache", help="Neither read nor write the on-disk cache of cfn-lint and Kusto results.")]
 SolutionPath = Annotated[Path, typer.Argument(
     metavar="PATH", help="Solution folder holding solution.yaml (or the manifest file); default: the current folder.",
     show_default=False)]
@@ -150,11 +156,8 @@ def build(
         "--clean", help="Remove files an earlier build generated that this one no longer does.")] = False,
     no_validate: Annotated[bool, typer.Option(
         "--no-validate", help="Write even if validation finds errors (not for releases).")] = False,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, metavar="N", help="Processes to use (default: the number of cores; 1: this process "
-        "only).", show_default=False)] = None,
-    no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Neither read nor write the on-disk cache of cfn-lint results.")] = False,
+    jobs: Jobs = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
 ) -> None:
     """Render every artefact from the manifest, validate it and write the versioned, reproducible package."""
@@ -218,11 +221,8 @@ def validate(
         show_default=False)] = None,
     no_config: Annotated[bool, typer.Option(
         "--no-config", help="Ignore .sentinel-pack.toml and pyproject.toml [tool.sentinel-pack].")] = False,
-    jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, metavar="N", help="Processes to use (default: the number of cores; 1: this process "
-        "only).", show_default=False)] = None,
-    no_cache: Annotated[bool, typer.Option(
-        "--no-cache", help="Neither read nor write the on-disk cache of cfn-lint results.")] = False,
+    jobs: Jobs = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False, verbose: Verbose = False, color: ColorOption = Color.auto, output: OutputFile = None,
 ) -> None:
     """Check schemas, CloudFormation, cross-file consistency and the package ('sentinel-pack rules' lists the rules)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sentinel_pack.content.workbooks import file_key
-from sentinel_pack.importer.layout import find_relative
+from sentinel_pack.importer.layout import copy_listed
 from sentinel_pack.importer.manifest_from import Imported
 
 #: Data file key (lower case, no spaces) -> manifest key.
@@ -39,15 +39,8 @@ def import_content(source: Path, data: dict[str, Any], imported: Imported,
         if data_key not in lowered:
             continue
         original_key, listed = lowered[data_key]
-        paths = []
-        for relative in listed if isinstance(listed, list) else []:
-            found = find_relative(source, str(relative))
-            if found is None:
-                imported.notes.append(f"{original_key}: '{relative}' is listed in the Data file but not in the folder")
-                continue
-            rel = found.relative_to(source).as_posix()
-            imported.files[rel] = found.read_bytes()
-            paths.append(rel)
+        paths = copy_listed(source, original_key, [str(r) for r in listed] if isinstance(listed, list) else [],
+                            imported.files, imported.notes)
         if not paths:
             continue
         if manifest_key == "workbooks":

@@ -94,3 +94,17 @@ def find_relative(root: Path, relative: str) -> Path | None:
             return None
         here = found
     return here if here.is_file() else None
+
+
+def copy_listed(source: Path, key: str, listed: list[str], files: dict[str, bytes], notes: list[str]) -> list[str]:
+    """The files a Data file lists under ``key``, read into ``files``; a missing one is a note."""
+    paths = []
+    for relative in listed:
+        found = find_relative(source, relative)
+        if found is None:
+            notes.append(f"{key}: '{relative}' is listed in the Data file but not in the folder")
+            continue
+        rel = found.relative_to(source).as_posix()
+        files[rel] = found.read_bytes()
+        paths.append(rel)
+    return paths

@@ -18,7 +18,13 @@ import yaml
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.importer import cloudformation as cfn
 from sentinel_pack.importer.discover import ConnectorSet, discover
-from sentinel_pack.importer.layout import connector_resources, find_child, find_data_file, find_relative, read_json
+from sentinel_pack.importer.layout import (
+    connector_resources,
+    copy_listed,
+    find_child,
+    find_data_file,
+    read_json,
+)
 from sentinel_pack.importer.manifest_from import (
     Imported,
     connector_section,
@@ -168,15 +174,7 @@ def _import_detections(source: Path, data: dict[str, Any], imported: Imported) -
     """Rule files the Data file lists: copied as they are, listed in the manifest."""
     for data_key, manifest_key in DETECTION_KEYS.items():
         listed = [str(p) for p in data.get(data_key) or []]
-        paths = []
-        for relative in listed:
-            found = find_relative(source, relative)
-            if found is None:
-                imported.notes.append(f"{data_key}: '{relative}' is listed in the Data file but not in the folder")
-                continue
-            rel = found.relative_to(source).as_posix()
-            imported.files[rel] = found.read_bytes()
-            paths.append(rel)
+        paths = copy_listed(source, data_key, listed, imported.files, imported.notes)
         if paths:
             imported.manifest[manifest_key] = paths
     from sentinel_pack.importer.content import import_content
