@@ -289,6 +289,18 @@ def test_one_query_is_fast_once_the_engine_runs() -> None:
     assert analysis.diagnostics == () and time.perf_counter() - start < 1.0
 
 
+def test_a_query_nested_past_the_parsers_depth_still_gets_kustos_verdict() -> None:
+    """QueryParser falls back to the grammar parser past its MaxDepth: analyze.js builds that
+    grammar only then (it skips it for every other query), so the fallback must still work."""
+    kusto = engine.get()
+    database = Database({"T": {"TimeGenerated": "datetime"}})
+    nested = "print x = " + "(" * 700 + "1" + ")" * 700
+    assert [d.message for d in kusto.analyze(nested, database).diagnostics] == [
+        "Query syntax depth exceeds maximum safe limit. Semantic analysis not performed."]
+    shallow = "print x = " + "(" * 50 + "1" + ")" * 50 + " | where y > 1"
+    assert [d.code for d in kusto.analyze(shallow, database).diagnostics] == ["KS142"]
+
+
 def test_the_kql_rules_are_registered_and_documented() -> None:
     selected()
     doc = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")

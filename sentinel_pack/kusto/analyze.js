@@ -3,6 +3,26 @@
 // Arguments and results cross into Python as JSON strings.
 var spGlobals = {};
 
+// KustoCode.Create builds the grammar-combinator parser (QueryGrammar, about 0.3 s on first use)
+// for every query, though the default parser is the hand-written QueryParser: the grammar only
+// serves completion, and QueryParser's fallback for queries nested deeper than its MaxDepth. So
+// From() answers with a stand-in that builds the real grammar the first time anything but
+// QueryBlock (which Create only stores on the KustoCode, for completion) is read from it.
+(function () {
+  var grammar = Kusto.Language.Parsing.QueryGrammar, from = grammar.From;
+  grammar.From = function (globals) {
+    var real = null;
+    return new Proxy({}, {
+      get: function (_, name) {
+        if (real === null && name === "QueryBlock" &&
+            globals.ParseOptions.ParserKind === Kusto.Language.ParserKind.Default) { return null; }
+        if (real === null) { real = from(globals); }
+        return real[name];
+      }
+    });
+  };
+})();
+
 function spDeclare(key, spec) {
   var K = Kusto.Language, S = K.Symbols;
   spec = JSON.parse(spec);
