@@ -164,7 +164,7 @@ def build(
     with _session(quiet, verbose, color, output) as session:
         from sentinel_pack.package.build import build as run_build
 
-        _performance(path, jobs, no_cache)
+        _performance(path, jobs, no_cache, warm=not no_validate)
         if no_validate:
             session.line("warning: --no-validate: the package is written WITHOUT validation; "
                          "do not release it before 'sentinel-pack validate' passes", stderr=True)
@@ -173,14 +173,16 @@ def build(
         _after_build(session, rendered, written, target, clean)
 
 
-def _performance(path: Path, jobs: int | None, no_cache: bool) -> None:
-    """--jobs and --no-cache of a command over one solution (build): cfn-lint warms up on a spare core."""
-    from sentinel_pack.perf import cfnlint, diskcache, pool
+def _performance(path: Path, jobs: int | None, no_cache: bool, warm: bool = True) -> None:
+    """--jobs and --no-cache of a command over one solution (build): the checkers warm up meanwhile."""
+    from sentinel_pack.package.build import BUILD_IGNORES
+    from sentinel_pack.perf import diskcache, pool
+    from sentinel_pack.validate.runner import warm_up
 
     if no_cache:
         diskcache.set_enabled(False)
-    if (pool.default_jobs() if jobs is None else jobs) > 1 and path.exists() and cfnlint.worth_a_helper(path):
-        cfnlint.start_helper()
+    if warm and path.exists():
+        warm_up(path, pool.default_jobs() if jobs is None else jobs, ignore=BUILD_IGNORES)
 
 
 def _after_build(session: terminal.Output, rendered: Rendered, written: list[Written], target: Path,

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
@@ -110,3 +111,24 @@ def test_nan_and_infinity_are_refused_with_their_line(value: str, tmp_path: Path
     problem = caught.value.problems[0]
     assert (problem.line, problem.column) == (2, 8)
     assert f"{value} is not a number JSON can hold" in problem.message
+
+
+def test_plain_data_is_parsed_once_per_text_and_reads_what_the_strict_loader_refuses() -> None:
+    """The validate rules read every detection and parser through ``plain_data``: one parse per
+    distinct text in the process, with the loader's bounds; a file the strict loader refuses
+    (a duplicate key, which Azure-Sentinel files do have) is still read as safe_load reads it."""
+    from sentinel_pack.manifest.yamlsource import _parsed, plain_data
+
+    text = "id: 1\nquery: |\n  T | take 1\n"
+    before = _parsed.cache_info().misses
+    assert plain_data(text) is plain_data(text) == {"id": 1, "query": "T | take 1\n"}
+    assert _parsed.cache_info().misses == before + 1
+    assert plain_data("query: a\nquery: b\n") == {"query": "b"}  # last one wins, as in safe_load
+    with pytest.raises(yaml.YAMLError):
+        plain_data("query: [unclosed\n")
+    assert plain_data("") is None
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+    with pytest.raises(yaml.YAMLError, match="more than 200,000 values"):
+        plain_data(bomb)  # the bounds hold for every reader

@@ -84,7 +84,7 @@ def test_no_cache_neither_reads_nor_writes(broken: Path, cache_dir: Path) -> Non
 def test_a_corrupt_entry_is_a_miss_and_is_rewritten(broken: Path, cache_dir: Path, damage: str) -> None:
     first, _ = _fresh_run(broken)
     damaged = 0
-    for entry in _entries(cache_dir):
+    for entry in _entries(cache_dir / cfnlint.KIND):
         damaged += 1
         text = entry.read_text(encoding="utf-8")
         stored = json.loads(text)
@@ -239,3 +239,89 @@ def test_spawned_workers_give_the_same_findings(reference_root: Path, tmp_path: 
     spawned = run([folder], jobs=2, cache=False)
     assert spawned.solutions == one.solutions and len(one.solutions) == 2
     assert spawned.findings == one.findings and one.findings
+
+
+_EARLY = """
+import sys
+from sentinel_pack.cli import main
+import sentinel_pack.validate.runner as runner
+from sentinel_pack.kusto import engine
+seen = []
+load = runner.load_targets
+def load_targets(path):
+    seen.append(engine._thread is not None)  # has V8 begun loading before the solution is read?
+    return load(path)
+runner.load_targets = load_targets
+sys.argv = ['sentinel-pack', 'validate', sys.argv[1], '-q']
+try:
+    main()
+except SystemExit:
+    pass
+print('EARLY', seen, 'py_mini_racer' in sys.modules)
+"""
+
+
+def _validate_in_a_process(path: Path, cache: Path) -> str:
+    env = {**os.environ, diskcache.DIR_ENV: str(cache)}
+    env.pop(diskcache.OFF_ENV, None)
+    done = subprocess.run([sys.executable, "-c", _EARLY, str(path)], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=REPO)
+    return done.stdout.rsplit("EARLY", 1)[1].strip()
+
+
+def test_a_cold_run_starts_the_kusto_engine_before_loading_and_a_warm_one_never(built_full: Path,
+                                                                                tmp_path: Path) -> None:
+    """The cache remembers that a run on these very files found every Kusto answer: only then
+    does validate skip loading V8 ahead of the solution (and, all answers cached, at all)."""
+    solution = tmp_path / "AWS_EKS"
+    shutil.copytree(built_full, solution)
+    cache = tmp_path / "cache"
+    assert _validate_in_a_process(solution, cache) == "[True] True"  # cold: V8 loads while the solution is read
+    assert _validate_in_a_process(solution, cache) == "[False] False"  # warm: never loaded
+    rule = solution / "Analytic Rules" / sorted(p.name for p in (solution / "Analytic Rules").iterdir())[0]
+    rule.write_text(rule.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert _validate_in_a_process(solution, cache) == "[True] True"  # a changed file: early again
+
+
+def test_a_damaged_run_marker_only_costs_time(built_full: Path, tmp_path: Path) -> None:
+    from sentinel_pack.kusto import results
+
+    solution = tmp_path / "AWS_EKS"
+    shutil.copytree(built_full, solution)
+    cache = tmp_path / "cache"
+    _validate_in_a_process(solution, cache)
+    markers = [p for p in (cache / results.KIND).rglob("*.json") if json.loads(p.read_text())["value"] is True]
+    assert len(markers) == 1
+    markers[0].write_text(markers[0].read_text().replace("true", "false"), encoding="utf-8")  # checksum fails
+    assert _validate_in_a_process(solution, cache) == "[True] True"  # a miss: V8 loads early again, as when cold
+    assert json.loads(markers[0].read_text())["value"] is True  # and the marker is written whole again
+    assert _validate_in_a_process(solution, cache) == "[False] False"
+
+
+def test_rules_that_wait_on_background_answers_run_last_but_report_in_rule_order(built_full: Path) -> None:
+    from sentinel_pack.validate import runner
+    from sentinel_pack.validate.finding import RULES
+    from sentinel_pack.validate.target import load_target
+
+    target = load_target(built_full)
+    order: list[str] = []
+    rule_ids = runner.selected(select=("SP301", "SP401", "SP810", "SP9"))
+    originals = {rule_id: RULES[rule_id].check for rule_id in rule_ids}
+
+    def recording(rule_id):
+        def check(view):
+            order.append(rule_id)
+            yield (f"file-of-{rule_id}", "", f"message of {rule_id}", "")
+        return check
+
+    try:
+        for rule_id in rule_ids:
+            object.__setattr__(RULES[rule_id], "check", recording(rule_id))
+        findings = runner.check(target, rule_ids)
+    finally:
+        for rule_id, check in originals.items():
+            object.__setattr__(RULES[rule_id], "check", check)
+    waiting = [r for r in rule_ids if RULES[r].waits]
+    assert waiting and set(waiting) >= {"SP301", "SP810"}
+    assert order[-len(waiting):] == waiting  # the others first, meanwhile cfn-lint and Kusto work
+    assert list(dict.fromkeys(f.rule for f in findings)) == rule_ids  # reported as before: in rule order

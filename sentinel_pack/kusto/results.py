@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sentinel_pack.kusto.engine import HERE, VENDOR, Analysis, analysis
@@ -54,6 +55,25 @@ def known(query: str, database: Database) -> dict[str, Any] | None:
                 return None
             _memory[entry] = raw
     return raw
+
+
+def _run_key(path: Path) -> str:
+    folder = path.parent if path.name == "solution.yaml" and path.is_file() else path
+    return diskcache.key(KIND, _versions(), "answered", diskcache.tree_digest(folder))
+
+
+def answered_before(path: Path) -> bool:
+    """Whether a run on these very files found every answer: then the engine need not start early.
+
+    Only a hint for when to start V8 (a wrong one costs time, never a verdict: a missing answer
+    still starts the engine when the queries are known).
+    """
+    return diskcache.enabled() and diskcache.get(KIND, _run_key(path), lambda value: value is True) is True
+
+
+def remember_answered(path: Path) -> None:
+    if diskcache.enabled():
+        diskcache.put(KIND, _run_key(path), True)
 
 
 def analyze(query: str, database: Database) -> Analysis:

@@ -211,23 +211,55 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     return YamlDocument(data=copy.deepcopy(data), file=name, positions=dict(positions))
 
 
-@lru_cache(maxsize=512)
+class _Strict(SentinelPackError):
+    """What a manifest may not hold but YAML allows (duplicate keys, an empty file, ...)."""
+
+
+def plain_data(text: str) -> Any:
+    """The data of a YAML text as ``safe_load`` reads it, shared with every other reader of the
+    same text in the process (the solution's views, the rules): read it, do not change it.
+
+    Parsed once, with the bounds of ``load_yaml`` (over one, or not YAML: ``yaml.YAMLError``); a
+    text only the manifest rules refuse (a duplicate key, say) is read by ``yaml.safe_load``.
+    """
+    try:
+        return _parse(text, "")[0]
+    except _Strict:
+        return yaml.safe_load(text)
+    except SentinelPackError as error:  # over a bound: unreadable for every reader
+        raise yaml.YAMLError(error.problems[0].message) from None
+
+
 def _parse(text: str, name: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
-    """One parse per distinct file content and name in the process (manifest, detection loading
-    and the validate rules all read the same YAML); callers get copies, errors are not kept."""
+    """``_parsed`` with the problems about ``name``."""
+    try:
+        return _parsed(text)
+    except SentinelPackError as error:
+        if not name:
+            raise
+        from dataclasses import replace
+
+        raise SentinelPackError([replace(p, file=name) for p in error.problems],
+                                exit_code=error.exit_code) from None
+
+
+@lru_cache(maxsize=512)
+def _parsed(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
+    """One parse per distinct file content in the process (manifest, detection loading and the
+    validate rules all read the same YAML); callers get copies, errors are not kept."""
+    name = ""
     loader = None
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
-            raise SentinelPackError(Problem("the file is empty", file=name,
-                                            hint="start from the example in the README"))
+            raise _Strict(Problem("the file is empty", file=name, hint="start from the example in the README"))
         _check_expansion(node, name)
         problems: list[Problem] = []
         positions: dict[PathKey, tuple[int, int]] = {}
         _walk(node, (), positions, problems, name)
         if problems:
-            raise SentinelPackError(problems)
+            raise _Strict(problems)
         data = loader.construct_document(node)
     except yaml.reader.ReaderError as exc:
         line, column = _line_column(text, exc.position)

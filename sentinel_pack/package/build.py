@@ -198,6 +198,10 @@ def _path_of_text(value: Any, text: str, path: tuple[str | int, ...] = ()) -> tu
     return None
 
 
+#: The rules a build does not run: comparisons with what is already on disk.
+BUILD_IGNORES = ("SP504", "SP510")
+
+
 def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | None = None) -> None:
     """The validate rules over what is about to be written; error findings stop the build.
 
@@ -205,6 +209,7 @@ def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | 
     release with the previous one (SP503, SP803) see them as ``validate`` would.
     """
     from sentinel_pack.validate.finding import ERROR
+    from sentinel_pack.validate.rules_kql import finished
     from sentinel_pack.validate.runner import check, selected
     from sentinel_pack.validate.target import SOURCE, Target
 
@@ -212,7 +217,9 @@ def check_rendered(rendered: Rendered, label: str, released: dict[str, bytes] | 
     # a source target: findings on values written in solution.yaml point at its lines
     target = Target(label=label, files=files, kind=SOURCE, generated=rendered.generated,
                     source_root=rendered.manifest.root)
-    findings = check(target, selected(ignore=("SP504", "SP510")))
+    rule_ids = selected(ignore=BUILD_IGNORES)
+    findings = check(target, rule_ids)
+    finished(rule_ids, rendered.manifest.root)
     errors = [f for f in findings if f.severity == ERROR]
     if errors:
         raise SentinelPackError([Problem(f"{f.rule}: {f.message}", file=f.file, line=f.line, column=f.column,

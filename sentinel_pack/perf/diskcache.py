@@ -59,6 +59,26 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def tree_digest(path: Path) -> str:
+    """A digest of every file at ``path`` (the file, or a folder's files outside dot-folders).
+
+    Cheap next to loading a solution; it keys hints taken before the solution is loaded.
+    """
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    for file in files:
+        try:
+            data = file.read_bytes()
+        except OSError:
+            data = b"\0unreadable"
+        name = file.relative_to(path).as_posix() if file != path else file.name
+        for part in (name.encode("utf-8", "surrogateescape"), data):
+            digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
 def _checksum(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 

@@ -89,18 +89,21 @@ class Rule:
     check: Callable[[Target], Iterator[Yielded]]
     #: Compares the files of one connector: run once per connector of the solution.
     per_connector: bool = False
+    #: Reads an answer computed in the background (cfn-lint's helper, the Kusto engine): the runner
+    #: runs it after the other rules, so that the main process does not wait while they work.
+    waits: bool = False
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, severity: str, title: str, *, per_connector: bool = False):
+def rule(rule_id: str, severity: str, title: str, *, per_connector: bool = False, waits: bool = False):
     """Register a check yielding ``(file, json_path, message, fix[, Location])`` tuples."""
 
     def register(check: Callable[[Target], Iterator[Yielded]]):
         if rule_id in RULES:
             raise ValueError(f"duplicate rule id {rule_id}")
-        RULES[rule_id] = Rule(rule_id, severity, title, check, per_connector)
+        RULES[rule_id] = Rule(rule_id, severity, title, check, per_connector, waits)
         return check
 
     return register

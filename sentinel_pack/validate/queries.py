@@ -300,13 +300,15 @@ def yaml_files(target: Target, folders: tuple[str, ...]) -> Iterator[tuple[str, 
     """(file, data, text) of each YAML mapping under these top folders (names without spaces, lower case)."""
     import yaml
 
+    from sentinel_pack.manifest.yamlsource import plain_data
+
     for rel in sorted(target.files):
         folder = rel.split("/", 1)[0].replace(" ", "").lower()
         if folder not in folders or not rel.lower().endswith((".yaml", ".yml")):
             continue
         text = target.files[rel].decode("utf-8-sig", errors="replace")
         try:
-            data = yaml.safe_load(text)
+            data = plain_data(text)  # shared: read, never changed
         except yaml.YAMLError:
             continue  # SP801 reports it
         if isinstance(data, dict):

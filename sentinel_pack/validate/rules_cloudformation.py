@@ -50,12 +50,12 @@ def _cfn_lint_matches(target: Target, errors: bool) -> Out:
                 yield rel, path, text, "see the cfn-lint rule documentation", Location(line=line, column=column)
 
 
-@rule("SP301", ERROR, "cfn-lint finds no errors in the CloudFormation templates")
+@rule("SP301", ERROR, "cfn-lint finds no errors in the CloudFormation templates", waits=True)
 def cfn_lint_errors(target: Target) -> Out:
     yield from _cfn_lint_matches(target, errors=True)
 
 
-@rule("SP302", WARNING, "cfn-lint warnings in the CloudFormation templates")
+@rule("SP302", WARNING, "cfn-lint warnings in the CloudFormation templates", waits=True)
 def cfn_lint_warnings(target: Target) -> Out:
     yield from _cfn_lint_matches(target, errors=False)
 

@@ -188,7 +188,8 @@ def columns_agree(target: Target) -> Out:
                     "use the same type in both, or convert it in the transform"
 
 
-@rule("SP404", ERROR, "The transform reads declared columns and projects only table columns", per_connector=True)
+@rule("SP404", ERROR, "The transform reads declared columns and projects only table columns", per_connector=True,
+      waits=True)
 def transform_columns(target: Target) -> Out:
     kusto = kusto_available(target)
     if kusto:  # the Kusto parser checks the names of every data flow, SP815 the output
@@ -255,7 +256,7 @@ def unresolved_placeholders(target: Target) -> Out:
                 )
 
 
-@rule("SP407", ERROR, "Connector queries use only the columns of the table they read", per_connector=True)
+@rule("SP407", ERROR, "Connector queries use only the columns of the table they read", per_connector=True, waits=True)
 def query_columns(target: Target) -> Out:
     from sentinel_pack.validate.rules_detections import source_tables
 

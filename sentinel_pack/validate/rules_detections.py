@@ -124,7 +124,7 @@ def _detections(target: Target) -> Iterator[tuple[str, str, str]]:
             yield rel, text, data["query"]
 
 
-@rule("SP802", ERROR, "Detection queries use only tables and columns that exist")
+@rule("SP802", ERROR, "Detection queries use only tables and columns that exist", waits=True)
 def detection_tables_and_columns(target: Target) -> Out:
     """Unknown columns, by the Kusto parser (unknown tables: SP812); token by token where it cannot run."""
     from sentinel_pack.validate.rules_kql import kusto_available, unknown_names

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sentinel_pack.validate.finding import ERROR, WARNING, rule
 from sentinel_pack.validate.queries import Query, queries, unresolved, workspace
@@ -36,20 +37,25 @@ _pending: list[tuple[Target, threading.Thread]] = []  # analyses running in the 
 _lock = threading.Lock()
 
 
-def prepare(rule_ids: list[str], target: Target | None = None) -> None:
+#: The rules that read the Kusto engine's answers.
+KUSTO_RULES = ("SP81", "SP404", "SP407", "SP802")
+
+
+def prepare(rule_ids: list[str], target: Target | None = None, path: Path | None = None) -> None:
     """Start the Kusto work when a rule that needs it will run, so it overlaps the slow rules.
 
-    Without a target: load the engine. With one: collect its queries here (the target is not
-    thread-safe) and analyse them on a background thread, which the first rule that needs them
-    then joins (cfn-lint runs meanwhile).
+    Without a target: load the engine now unless the answers for the solution at ``path`` are
+    known to be cached (V8 then never starts). With one: collect its queries here (the target is
+    not thread-safe) and analyse them on a background thread, which the first rule that needs
+    them then joins (cfn-lint runs meanwhile).
     """
-    if not any(r.startswith(("SP81", "SP404", "SP407", "SP802")) for r in rule_ids):
+    if not any(r.startswith(KUSTO_RULES) for r in rule_ids):
         return
     from sentinel_pack.kusto import engine
     from sentinel_pack.perf import diskcache
 
     if target is None:
-        if not diskcache.enabled():  # every answer must come from the engine: load it now
+        if not diskcache.enabled() or (path is not None and not answered_before(path)):
             engine.start()
         return
     if any(known is target for known, _ in _recent):
@@ -64,6 +70,20 @@ def prepare(rule_ids: list[str], target: Target | None = None) -> None:
     with _lock:
         _pending.append((target, thread))
     thread.start()
+
+
+def answered_before(path: Path) -> bool:
+    from sentinel_pack.kusto import results as answers
+
+    return answers.answered_before(path)
+
+
+def finished(rule_ids: list[str], path: Path) -> None:
+    """After a run on ``path``: its answers are all stored, so the next run need not start V8 early."""
+    if any(r.startswith(KUSTO_RULES) for r in rule_ids):
+        from sentinel_pack.kusto import results as answers
+
+        answers.remember_answered(path)
 
 
 def _needs_engine(found: list[Query], database) -> bool:
@@ -169,7 +189,7 @@ def _what(query: Query) -> str:
             "workbook": "workbook query"}[query.kind]
 
 
-@rule("SP810", ERROR, "Every query parses (Kusto syntax)")
+@rule("SP810", ERROR, "Every query parses (Kusto syntax)", waits=True)
 def syntax(target: Target) -> Out:
     package = target.package("mainTemplate.json")[0] in target.files
     for item in checked(target):
@@ -233,13 +253,13 @@ def _has_syntax_error(item: Checked) -> bool:
     return any(True for _ in _errors(item, syntax=True))
 
 
-@rule("SP811", ERROR, "Parsers and workbook queries use only columns, variables and functions that exist")
+@rule("SP811", ERROR, "Parsers and workbook queries use only columns, variables and functions that exist", waits=True)
 def parser_names(target: Target) -> Out:
     yield from unknown_names(target, "parser")
     yield from unknown_names(target, "workbook")
 
 
-@rule("SP812", WARNING, "Queries read tables the solution defines or sentinel-pack knows")
+@rule("SP812", WARNING, "Queries read tables the solution defines or sentinel-pack knows", waits=True)
 def unknown_tables(target: Target) -> Out:
     known = None
     for item in checked(target):
@@ -267,7 +287,7 @@ def unknown_tables(target: Target) -> Out:
                    "Data Connectors/, or sentinel_pack/schemas/tables/<name>.json); a parser goes in Parsers/")
 
 
-@rule("SP813", ERROR, "Queries are well typed (Kusto semantic errors)")
+@rule("SP813", ERROR, "Queries are well typed (Kusto semantic errors)", waits=True)
 def semantic_errors(target: Target) -> Out:
     for item in checked(target):
         if _has_syntax_error(item):
@@ -288,7 +308,7 @@ def semantic_errors(target: Target) -> Out:
                      else "fix the expression; Sentinel rejects the query as written")
 
 
-@rule("SP814", ERROR, "Transformations use only what ingestion-time KQL supports")
+@rule("SP814", ERROR, "Transformations use only what ingestion-time KQL supports", waits=True)
 def transform_subset(target: Target) -> Out:
     from sentinel_pack.kusto.transform import unsupported
 
@@ -299,7 +319,7 @@ def transform_subset(target: Target) -> Out:
             yield at(item.query, offset, message, fix)
 
 
-@rule("SP815", ERROR, "A transformation's output fits the destination table")
+@rule("SP815", ERROR, "A transformation's output fits the destination table", waits=True)
 def transform_output(target: Target) -> Out:
     from sentinel_pack.kusto.schema import kusto_type
     from sentinel_pack.validate.kql import column_references
@@ -329,7 +349,7 @@ def transform_output(target: Target) -> Out:
 _unavailable_reported = False
 
 
-@rule("SP819", WARNING, "The Kusto parser is available")
+@rule("SP819", WARNING, "The Kusto parser is available", waits=True)
 def engine_available(target: Target) -> Out:
     global _unavailable_reported
     from sentinel_pack.kusto import engine

@@ -179,31 +179,37 @@ def check(target: Target, rule_ids: list[str]) -> list[Finding]:
     from sentinel_pack.validate.rules_kql import prepare
 
     prepare(rule_ids, target)  # the queries are analysed in the background while the other rules run
-    findings: list[Finding] = []
     views = target.connector_views()
     placer = _Placer(target)
-    for rule_id in rule_ids:
-        rule = RULES[rule_id]
-        try:
-            for view in views if rule.per_connector else [target]:
-                for item in rule.check(view):
-                    rel, path, message, fix = item[:4]
-                    at = item[4] if len(item) > 4 else None
-                    file, shown, line, column, related = placer.place(rel, path, message, at)
-                    finding = Finding(rule_id, rule.severity, file, shown, message, fix, line, column, related)
-                    if finding not in findings:
-                        findings.append(finding)
-        except Exception as exc:  # a rule must never take the run down: report it as a finding
-            findings.append(
-                Finding(
-                    rule_id,
-                    ERROR,
-                    placer.file(""),
-                    "",
-                    f"the rule crashed: {type(exc).__name__}: {exc}",
-                    "please report this with the file that caused it",
-                )
+    found: dict[str, list[Finding]] = {}
+    # rules reading background answers last, so the main process works meanwhile; reported in order
+    for rule_id in sorted(rule_ids, key=lambda r: RULES[r].waits):
+        found[rule_id] = _run_rule(RULES[rule_id], target, views, placer)
+    return [finding for rule_id in rule_ids for finding in found[rule_id]]
+
+
+def _run_rule(rule, target: Target, views, placer: _Placer) -> list[Finding]:
+    findings: list[Finding] = []
+    try:
+        for view in views if rule.per_connector else [target]:
+            for item in rule.check(view):
+                rel, path, message, fix = item[:4]
+                at = item[4] if len(item) > 4 else None
+                file, shown, line, column, related = placer.place(rel, path, message, at)
+                finding = Finding(rule.id, rule.severity, file, shown, message, fix, line, column, related)
+                if finding not in findings:
+                    findings.append(finding)
+    except Exception as exc:  # a rule must never take the run down: report it as a finding
+        findings.append(
+            Finding(
+                rule.id,
+                ERROR,
+                placer.file(""),
+                "",
+                f"the rule crashed: {type(exc).__name__}: {exc}",
+                "please report this with the file that caused it",
             )
+        )
     return findings
 
 
@@ -230,18 +236,19 @@ def _check_solution(unit: tuple[Path, Path], rule_ids: list[str], cache: bool | 
     A usage error comes back as a value (the exception would not survive pickling intact).
     """
     from sentinel_pack.perf import diskcache
-    from sentinel_pack.validate.rules_kql import prepare
+    from sentinel_pack.validate.rules_kql import finished, prepare
 
     _load_rules()  # a spawned worker starts with an empty registry
     diskcache.set_enabled(cache)
-    prepare(rule_ids)  # the Kusto engine loads in the background while the solution renders (once per process)
     given, path = unit
+    prepare(rule_ids, path=path)  # the Kusto engine loads in the background while the solution renders
     try:
         out = []
         for target in load_targets(path):
             expanded = target.root not in (given, given.parent)
             out.append((display(target.root) if target.root is not None else target.label,
                         check(target, rule_ids), expanded))
+        finished(rule_ids, path)
         return "ok", out
     except SentinelPackError as error:
         return "error", (error.problems, error.exit_code)
@@ -266,20 +273,17 @@ def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str]
 
     from sentinel_pack.perf import cfnlint, diskcache, pool
 
-    rule_ids = selected(select, ignore)
     jobs = pool.default_jobs() if jobs is None else max(1, jobs)
     paths = list(paths)
     which = [(index, unit) for index, path in enumerate(paths) for unit in pool.solution_paths(path)]
     units = [(paths[index], unit) for index, unit in which]
     diskcache.set_enabled(cache)
-    if jobs > 1 and len(units) == 1 and cfnlint.worth_a_helper(units[0][1]):
-        cfnlint.start_helper()  # one solution: cfn-lint warms up on the other core meanwhile
-    elif jobs > 1 and len(units) > 1 and pool.forks() and any(cfnlint.worth_a_helper(unit) for _, unit in units):
-        cfnlint.warm_up()  # many: once here, and every forked worker starts with it
-    if jobs == 1 or len(units) == 1:
-        from sentinel_pack.validate.rules_kql import prepare
-
-        prepare(rule_ids)  # in this process (after any fork: V8 does not survive one)
+    if len(units) == 1:
+        rule_ids = warm_up(units[0][1], jobs, select, ignore)
+    else:
+        rule_ids = selected(select, ignore)
+        if jobs > 1 and pool.forks() and any(cfnlint.worth_a_helper(unit) for _, unit in units):
+            cfnlint.warm_up()  # many: once here, and every forked worker starts with it
     results = pool.run_all(partial(_check_solution, rule_ids=rule_ids, cache=cache), units, jobs,
                            label=lambda unit: display(unit[1]), describe=_outcome)
     whole = Run([], [], False, [(path, Run([], [], False)) for path in paths])
@@ -301,6 +305,23 @@ def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str]
                 part.solutions.append(solution)
                 part.findings.extend(kept)
     return whole
+
+
+def warm_up(path: Path, jobs: int, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str]:
+    """Before one solution at ``path`` is loaded, start the slow engines whose answers are not cached.
+
+    cfn-lint warms up in a helper process on a spare core, forked first (before the rules are
+    even imported, and before V8, which a fork must not copy); then the Kusto engine loads on a
+    thread. Shared by validate and build; returns the selected rule ids.
+    """
+    from sentinel_pack.perf import cfnlint
+    from sentinel_pack.validate.rules_kql import prepare
+
+    if jobs > 1 and cfnlint.worth_a_helper(path):
+        cfnlint.start_helper()
+    rule_ids = selected(select, ignore)
+    prepare(rule_ids, path=path)
+    return rule_ids
 
 
 def validate_paths(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Finding]:

@@ -262,8 +262,10 @@ def _yaml_problem(data: bytes) -> Unreadable | None:
         before = data[: error.start]
         return Unreadable("utf-8", f"byte 0x{data[error.start]:02x} is not valid UTF-8: save the file as UTF-8",
                           before.count(b"\n") + 1, len(before) - (before.rfind(b"\n") + 1) + 1)
+    from sentinel_pack.manifest.yamlsource import plain_data
+
     try:
-        yaml.safe_load(text)
+        plain_data(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         return Unreadable("yaml", f"invalid YAML: {error.problem or error.context}",
