@@ -135,7 +135,7 @@ def main() -> int:
     args = parser.parse_intermixed_args()
     for path in refresh(args.checkout, args.tables, args.out):
         print(f"{path}: {len(json.loads(path.read_text(encoding='utf-8'))['columns'])} columns")
-    print("add a row for each new file to sentinel_pack/schemas/tables/PROVENANCE.md")
+    print("add a row for each new file to sentinel_pack/schemas/vendor/PROVENANCE.md")
     return 0
 
 

@@ -5,7 +5,8 @@ With the Kusto parser (the normal case) SP802 reports its unknown-column finding
 
 A rule that names a missing column fails only when Sentinel first runs it, usually in the
 customer's workspace. Known tables: the solution's own table (from its table file or resource)
-and the built-in tables vendored in ``schemas/tables/`` (``kusto.schema.builtin_tables``, see PROVENANCE.md there).
+and the built-in tables vendored in ``schemas/tables/`` (``kusto.schema.builtin_tables``; provenance in
+``schemas/vendor/PROVENANCE.md``).
 
 The analysis is token-level (``validate/kql.py``): tables are the identifiers in source position
 (a statement's start, after ``let X =``, ``union``, ``join``, an opening parenthesis); columns are
