@@ -192,3 +192,26 @@ def test_the_refresh_script_stops_rather_than_guess(tmp_path: Path, upstream: di
     missing = _run(checkout, out, "SecurityEvent")
     assert (missing.returncode, missing.stderr.strip()) == (
         1, "SecurityEvent: Azure/Azure-Sentinel has no .script/tests/KqlvalidationsTests/CustomTables/SecurityEvent.json")
+
+
+def test_only_the_built_in_tables_a_solution_names_are_declared(solution_copy: Path) -> None:
+    """Declaring all of them costs the engine ~0.15 s per database: the workspace an analysis
+    gets holds the ones its queries (or parsers) name, all of them after a wildcard source."""
+    from sentinel_pack.validate.queries import queries, workspace
+
+    _with_query(solution_copy, "let t = 'SigninLogs';\ntable(t) | union (table('AuditLogs')) | take 1")
+    target = load_target(solution_copy)
+    found = list(queries(target))
+    named = set(workspace(target, found).tables) & builtin_tables().keys()
+    assert {"SigninLogs", "AuditLogs", "AWSCloudTrail"} <= named and "SecurityEvent" not in named
+    assert set(workspace(target).tables) >= builtin_tables().keys()  # what SP812 suggests from
+    _with_query(solution_copy, "search 'x' | take 1")
+    target = load_target(solution_copy)
+    assert set(workspace(target, list(queries(target))).tables) >= builtin_tables().keys()
+
+
+def test_a_misspelt_built_in_table_is_a_warning_naming_the_vendored_one(solution_copy: Path) -> None:
+    _with_query(solution_copy, SIGNIN_RULE.replace("IPAdress", "IPAddress").replace("SigninLogs", "SignInLog"))
+    (finding,) = validate_paths([solution_copy], select=["SP802", "SP81"])
+    assert (finding.rule, finding.severity) == ("SP812", "warning")
+    assert finding.fix.startswith("did you mean 'SigninLogs'?")
