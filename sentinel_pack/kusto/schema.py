@@ -21,13 +21,18 @@ _TYPES = {"string": "string", "int": "int", "long": "long", "real": "real", "dou
           "bigint": "long", "float": "real"}
 
 
+def known_type(name: object) -> str | None:
+    """The Kusto scalar type for a declared column type, or None if it is not one."""
+    return _TYPES.get(str(name).strip().lower())
+
+
 def kusto_type(name: object) -> str:
     """The Kusto scalar type for a declared column type; an unknown type reads as ``dynamic``.
 
     Declared types are checked by the schema rules (SP2xx); here an odd one must not turn
     every query on the table into a cascade of errors.
     """
-    return _TYPES.get(str(name).strip().lower(), "dynamic")
+    return known_type(name) or "dynamic"
 
 
 def quote(name: str) -> str:

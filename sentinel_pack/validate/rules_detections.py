@@ -5,7 +5,8 @@ With the Kusto parser (the normal case) SP802 reports its unknown-column finding
 
 A rule that names a missing column fails only when Sentinel first runs it, usually in the
 customer's workspace. Known tables: the solution's own table (from its table file or resource)
-and the built-in tables vendored in ``schemas/tables/`` (see PROVENANCE.md there).
+and the built-in tables vendored in ``schemas/tables/`` (``kusto.schema.builtin_tables``; provenance in
+``schemas/vendor/PROVENANCE.md``).
 
 The analysis is token-level (``validate/kql.py``): tables are the identifiers in source position
 (a statement's start, after ``let X =``, ``union``, ``join``, an opening parenthesis); columns are
@@ -15,33 +16,21 @@ checked only when every source is one known table, so joins of different tables 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
 
+from sentinel_pack.kusto.schema import builtin_tables
 from sentinel_pack.validate.finding import ERROR, rule
 from sentinel_pack.validate.kql import KEYWORDS, blank_literals, column_references, tokenize
 from sentinel_pack.validate.target import Target
 
 Out = Iterator[tuple[str, str, str, str]]
-TABLES_DIR = Path(__file__).resolve().parent.parent / "schemas" / "tables"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 #: Tabular operators and functions that may start a pipeline without being a table.
 _NOT_TABLES = frozenset({"datatable", "print", "range", "union", "find", "search", "externaldata", "materialize",
                          "view", "toscalar", "let", "set", "declare", "pattern", "alias", "evaluate",
                          "true", "false", "null"})
 _JOIN_OPTION_NAMES = frozenset({"kind", "hint", "withsource", "isfuzzy"})
-
-
-@cache
-def builtin_tables() -> dict[str, dict[str, str]]:
-    tables = {}
-    for path in sorted(TABLES_DIR.glob("*.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        tables[doc["name"]] = {c["name"]: c["type"] for c in doc["columns"]}
-    return tables
 
 
 def source_tables(query: str) -> list[str]:

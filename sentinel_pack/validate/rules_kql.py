@@ -63,7 +63,7 @@ def prepare(rule_ids: list[str], target: Target | None = None, path: Path | None
     found = list(queries(target))
     if not found:
         return
-    database = workspace(target)
+    database = workspace(target, found)
     if _needs_engine(found, database):
         engine.start()
     thread = threading.Thread(target=_store, args=(target, found, database), name="kusto-queries", daemon=True)
@@ -103,7 +103,7 @@ def kusto_available(target: Target | None = None) -> bool:
     """
     if target is not None:
         found = list(queries(target))
-        if not found or not _needs_engine(found, workspace(target)):
+        if not found or not _needs_engine(found, workspace(target, found)):
             return True
     from sentinel_pack.kusto import engine
 
@@ -121,7 +121,7 @@ def checked(target: Target) -> list[Checked]:
             if known is target:
                 return results
     found = list(queries(target))
-    return _store(target, found, workspace(target) if found else None)
+    return _store(target, found, workspace(target, found) if found else None)
 
 
 def _store(target: Target, found: list[Query], database) -> list[Checked]:

@@ -84,7 +84,7 @@ def workbooks_well_formed(target: Target) -> Out:
 def known_tables(target: Target) -> set[str]:
     """Tables and functions a query may read: built-in tables, the solution's own tables, its
     parsers' functions and its summary rules' destination tables."""
-    from sentinel_pack.validate.rules_detections import builtin_tables
+    from sentinel_pack.kusto.schema import builtin_tables
 
     names = set(builtin_tables())
     names.update(str(t.get("name")) for _, t in target.resources("/tables"))
