@@ -364,3 +364,57 @@ def test_a_broken_json_artefact_is_named(eks_300: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["diff", str(eks_300), str(new)])
     assert result.exit_code == 1
     assert f"{new}: {TABLE}:1:2: not valid JSON" in result.output
+
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([0.0, 1.0, 2.5]) | \
+        st.sampled_from(["", "a", "b"])
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) |
+                        st.dictionaries(st.sampled_from(["k", "l", "m", "n"]), inner, max_size=4), max_leaves=20)
+
+
+def _mutated(value, draw):
+    """A copy of ``value`` with a few changes somewhere inside (so that most of it is shared)."""
+    from hypothesis import strategies as st
+
+    if isinstance(value, dict) and value and draw(st.booleans()):
+        key = draw(st.sampled_from(sorted(value)))
+        return {**value, key: _mutated(value[key], draw)}
+    if isinstance(value, list) and value and draw(st.booleans()):
+        index = draw(st.integers(0, len(value) - 1))
+        return [*value[:index], _mutated(value[index], draw), *value[index + 1:]]
+    return draw(_json_values())
+
+
+def test_the_pruned_json_diff_is_deepdiffs_own_answer() -> None:
+    """semantic._json_changes asks DeepDiff only about the subtrees that differ: on any pair of
+    documents it must give exactly what DeepDiff gives on the whole pair."""
+    from deepdiff import DeepDiff
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sentinel_pack.diff import semantic
+
+    def whole(old, new):
+        changes = []
+        if json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True):
+            return changes
+        tree = DeepDiff(old, new, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
+        for report, levels in tree.items():
+            kind = semantic._KINDS.get(report)
+            for level in levels if kind else []:
+                changes.append((tuple(level.path(output_format="list")), kind,
+                                None if kind == "added" else level.t1, None if kind == "removed" else level.t2))
+        return sorted(changes, key=repr)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.data())
+    def check(data) -> None:
+        old = data.draw(_json_values())
+        new = _mutated(old, data.draw) if data.draw(st.booleans()) else data.draw(_json_values())
+        pruned = sorted(((c.path, c.kind, c.old, c.new) for c in semantic._json_changes(old, new)), key=repr)
+        assert pruned == whole(old, new)
+
+    check()

@@ -325,3 +325,35 @@ def test_rules_that_wait_on_background_answers_run_last_but_report_in_rule_order
     assert waiting and set(waiting) >= {"SP301", "SP810"}
     assert order[-len(waiting):] == waiting  # the others first, meanwhile cfn-lint and Kusto work
     assert list(dict.fromkeys(f.rule for f in findings)) == rule_ids  # reported as before: in rule order
+
+
+def test_the_version_bump_verdict_is_cached_by_content_and_never_stale(built_full: Path, tmp_path: Path,
+                                                                       cache_dir: Path) -> None:
+    """SP510 diffs the package against the last release: its verdict is kept by the bytes of
+    both; an edit that needs a bigger bump is judged afresh, a damaged entry is a miss."""
+    from sentinel_pack.validate import rules_versioning
+
+    solution = tmp_path / "AWS_EKS"
+    shutil.copytree(built_full, solution)
+    for release in (REPO / "solution" / "Package").glob("*.zip"):  # the releases before this one
+        shutil.copy(release, solution / "Package" / release.name)
+    template = solution / "Package" / "mainTemplate.json"
+    assert [f.rule for f in run([solution], select=["SP510"], jobs=1).findings] == []
+    entries = _entries(cache_dir / rules_versioning.KIND)
+    assert len(entries) == 1
+    assert [f.rule for f in run([solution], select=["SP510"], jobs=1).findings] == []
+    assert _entries(cache_dir / rules_versioning.KIND) == entries  # served, not recomputed under a new key
+
+    text = template.read_text(encoding="utf-8")
+    assert '"name": "Verb"' in text  # (the table and the DCR's stream)
+    # the table loses a column: a breaking change, which needs a major bump
+    template.write_text(text.replace('"name": "Verb"', '"name": "Verb2"'), encoding="utf-8")
+    found = run([solution], select=["SP510"], jobs=1).findings
+    assert [f.rule for f in found] == ["SP510"] and "need a major bump" in found[0].message
+    assert len(_entries(cache_dir / rules_versioning.KIND)) == 2
+
+    for entry in _entries(cache_dir / rules_versioning.KIND):
+        stored = json.loads(entry.read_text(encoding="utf-8"))
+        stored["value"]["ok"] = not stored["value"]["ok"]  # a flipped verdict without its checksum
+        entry.write_text(json.dumps(stored), encoding="utf-8")
+    assert [f.message for f in run([solution], select=["SP510"], jobs=1).findings] == [found[0].message]

@@ -50,12 +50,40 @@ def _lines(artefact: Artefact) -> list[str]:
 
 
 def _json_changes(old: Any, new: Any) -> list[RawChange]:
+    changes = _changes_below((), old, new)
+    changes.sort(key=lambda c: [(isinstance(p, int), str(p).zfill(6) if isinstance(p, int) else p) for p in c.path])
+    return changes
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as JSON: ``==`` first (fast), then the canonical text (1 and 1.0, or true and 1, stay apart)."""
     import json
 
-    # most artefacts are unchanged between two releases: the same canonical text (1 and 1.0, or
-    # true and 1, stay apart) is no change, without DeepDiff's walk over the whole document
-    if json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True):
+    return old == new and json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
+
+
+def _changes_below(path: PathKey, old: Any, new: Any) -> list[RawChange]:
+    """DeepDiff's changes, asked only about the smallest subtrees that differ.
+
+    Most of two releases' documents are equal: mappings are compared key by key here, so DeepDiff
+    walks only the values that changed; whatever is not two mappings (lists, scalars, a type
+    change) goes to DeepDiff whole, so its verdict (alignment of list items included) is kept.
+    """
+    if _same(old, new):
         return []
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return _deepdiff(path, old, new)
+    changes: list[RawChange] = []
+    for key in old.keys() - new.keys():
+        changes.append(RawChange((*path, key), "removed", old[key], None))
+    for key in new.keys() - old.keys():
+        changes.append(RawChange((*path, key), "added", None, new[key]))
+    for key in old.keys() & new.keys():
+        changes.extend(_changes_below((*path, key), old[key], new[key]))
+    return changes
+
+
+def _deepdiff(path: PathKey, old: Any, new: Any) -> list[RawChange]:
     from deepdiff import DeepDiff
 
     # threshold_to_diff_deeper=0: always descend, so a mapping that changed a lot still yields
@@ -67,11 +95,10 @@ def _json_changes(old: Any, new: Any) -> list[RawChange]:
         if kind is None:
             continue
         for level in levels:
-            path = tuple(level.path(output_format="list"))
+            where = (*path, *level.path(output_format="list"))
             old_value = None if kind == "added" else level.t1
             new_value = None if kind == "removed" else level.t2
-            changes.append(RawChange(path, kind, old_value, new_value))
-    changes.sort(key=lambda c: [(isinstance(p, int), str(p).zfill(6) if isinstance(p, int) else p) for p in c.path])
+            changes.append(RawChange(where, kind, old_value, new_value))
     return changes
 
 

@@ -59,6 +59,25 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def code_version(*modules: str) -> str:
+    """A digest of our own code a cached result depends on (module or package names): a result
+    computed by an edited checkout is never served to another."""
+    import importlib.util
+
+    from sentinel_pack import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        if origin is None:
+            raise ValueError(f"no module {name}")
+        files = sorted(origin.parent.glob("*.py")) if origin.name == "__init__.py" else [origin]
+        for file in files:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
 def tree_digest(path: Path) -> str:
     """A digest of every file at ``path`` (the file, or a folder's files outside dot-folders).
 
