@@ -251,11 +251,16 @@ def test_help_does_not_load_the_engine() -> None:
 
 def test_without_the_engine_validate_says_so_once_and_falls_back(reference_eks: Path, tmp_path: Path) -> None:
     """A platform without mini-racer: one SP819 warning, and the token-level checks still find QueueName."""
-    code = ("import sys\nsys.modules['py_mini_racer'] = None\nfrom sentinel_pack.cli import main\n"
+    code = ("import sys\nfrom sentinel_pack.cli import main\n"
             f"sys.argv = ['sentinel-pack', 'validate', {str(reference_eks)!r}, {str(reference_eks)!r}, "
             "'--select', 'SP407', '--select', 'SP8', '--format', 'json']\nmain()")
+    # every process of the run (the pool's workers, its Kusto server) finds no mini-racer
+    stub = tmp_path / "no-mini-racer" / "py_mini_racer"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'py_mini_racer'\")\n")
     # Nothing cached either: on such a platform every answer would have to come from the engine.
-    env = {**os.environ, "SENTINEL_PACK_NO_CACHE": "1"}
+    env = {**os.environ, "SENTINEL_PACK_NO_CACHE": "1",
+           "PYTHONPATH": os.pathsep.join([str(stub.parent), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     findings = json.loads(result.stdout)
     assert result.returncode == 1

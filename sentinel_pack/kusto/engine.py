@@ -15,9 +15,12 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sentinel_pack.kusto.schema import Database
+
+if TYPE_CHECKING:
+    from sentinel_pack.kusto.server import RemoteEngine
 
 HERE = Path(__file__).resolve().parent
 VENDOR = HERE / "vendor"
@@ -102,13 +105,30 @@ def analysis(raw: dict[str, Any]) -> Analysis:
 _lock = threading.Lock()
 _loaded = threading.Event()
 _thread: threading.Thread | None = None
-_engine: Engine | None = None
+_engine: Any = None  # an Engine, or the pool's shared one (kusto.server.RemoteEngine)
 _failure: str | None = None
+_server: tuple[Any, bytes] | None = None  # (address, authkey) of the run's Kusto server
+
+
+def use_server(address: Any, authkey: bytes) -> None:
+    """In a pool worker: ask the run's Kusto server (``kusto.server``) instead of loading V8 here."""
+    global _server
+    _server = (address, authkey)
 
 
 def _load() -> None:
     global _engine, _failure
     try:
+        if _server is not None:
+            from sentinel_pack.kusto import server
+
+            remote = server.connect(*_server)
+            if isinstance(remote, str):  # V8 cannot run on this machine: the server found out
+                _failure = remote
+                return
+            if remote is not None:
+                _engine = remote
+                return
         engine = Engine()
         engine.analyze("print x = 1 | extend y = strlen('warm')", Database())  # warms the parser up
         _engine = engine
@@ -135,7 +155,7 @@ def start() -> None:
             _thread.start()
 
 
-def get() -> Engine | None:
+def get() -> Engine | RemoteEngine | None:
     """The engine, once loaded; ``None`` when it cannot run on this platform."""
     start()
     _loaded.wait()

@@ -71,8 +71,12 @@ def _context():
 
 
 def run_all(task: Callable[[T], R], items: Sequence[T], jobs: int, label: Callable[[T], str],
-            describe: Callable[[R], str]) -> list[R]:
-    """``[task(item) for item in items]``, over ``jobs`` processes, reporting progress on stderr."""
+            describe: Callable[[R], str], initializer: Callable[..., None] | None = None,
+            initargs: tuple = ()) -> list[R]:
+    """``[task(item) for item in items]``, over ``jobs`` processes, reporting progress on stderr.
+
+    ``initializer(*initargs)`` runs first in each worker process (not with one job).
+    """
     jobs = max(1, min(jobs, len(items)))
     report = _Progress(len(items)) if len(items) > 1 else None
     results: list[Any] = [None] * len(items)
@@ -86,7 +90,8 @@ def run_all(task: Callable[[T], R], items: Sequence[T], jobs: int, label: Callab
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         gc.freeze()  # forked workers neither copy nor re-scan what this process already holds
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as executor:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=initializer,
+                                 initargs=initargs) as executor:
             futures = {executor.submit(task, item): index for index, item in enumerate(items)}
             if report:
                 report.start()  # after the workers are forked: the bar's refresh thread is not copied

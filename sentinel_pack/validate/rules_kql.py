@@ -72,6 +72,20 @@ def prepare(rule_ids: list[str], target: Target | None = None, path: Path | None
     thread.start()
 
 
+def kusto_server(rule_ids: list[str], paths: list[Path]):
+    """A Kusto server for the pool workers of a many-solution run (``kusto.server``), or None when
+    no rule needs Kusto or every solution's answers are known to be cached."""
+    from sentinel_pack.perf import diskcache
+
+    if not any(r.startswith(KUSTO_RULES) for r in rule_ids):
+        return None
+    if diskcache.enabled() and all(answered_before(path) for path in paths):
+        return None
+    from sentinel_pack.kusto.server import Server
+
+    return Server()
+
+
 def answered_before(path: Path) -> bool:
     from sentinel_pack.kusto import results as answers
 

@@ -254,6 +254,13 @@ def _check_solution(unit: tuple[Path, Path], rule_ids: list[str], cache: bool | 
         return "error", (error.problems, error.exit_code)
 
 
+def _use_server(address, authkey: bytes) -> None:
+    """Pool worker initializer: Kusto answers come from the run's server."""
+    from sentinel_pack.kusto import engine
+
+    engine.use_server(address, authkey)
+
+
 def _outcome(result) -> str:
     status, value = result
     if status != "ok":
@@ -278,14 +285,26 @@ def run(paths: Iterable[Path], select: Iterable[str] = (), ignore: Iterable[str]
     which = [(index, unit) for index, path in enumerate(paths) for unit in pool.solution_paths(path)]
     units = [(paths[index], unit) for index, unit in which]
     diskcache.set_enabled(cache)
+    server = None
     if len(units) == 1:
         rule_ids = warm_up(units[0][1], jobs, select, ignore)
     else:
         rule_ids = selected(select, ignore)
+        if jobs > 1:
+            from sentinel_pack.validate.rules_kql import kusto_server
+
+            server = kusto_server(rule_ids, [unit for _, unit in units])  # loads while cfn-lint warms up
         if jobs > 1 and pool.forks() and any(cfnlint.worth_a_helper(unit) for _, unit in units):
             cfnlint.warm_up()  # many: once here, and every forked worker starts with it
-    results = pool.run_all(partial(_check_solution, rule_ids=rule_ids, cache=cache), units, jobs,
-                           label=lambda unit: display(unit[1]), describe=_outcome)
+    try:
+        address = server.address() if server is not None else None
+        results = pool.run_all(partial(_check_solution, rule_ids=rule_ids, cache=cache), units, jobs,
+                               label=lambda unit: display(unit[1]), describe=_outcome,
+                               initializer=_use_server if address is not None else None,
+                               initargs=(address, server.authkey) if address is not None else ())
+    finally:
+        if server is not None:
+            server.stop()
     whole = Run([], [], False, [(path, Run([], [], False)) for path in paths])
     said: set[tuple[str, str]] = set()
     for (index, _), (status, value) in zip(which, results, strict=True):

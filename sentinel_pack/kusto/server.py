@@ -1,0 +1,180 @@
+"""One Kusto engine for all the pool workers of a many-solution run, in a process of its own.
+
+Each worker would otherwise load V8 itself (a third of a second of CPU each, on cores the
+workers need) and analyse again the queries its siblings already analysed. The server is a
+fresh interpreter (V8 never survives a fork), started before the pool's cfn-lint warm-up, so
+it loads on the core that would sit idle meanwhile. Workers ask it over an authenticated
+local connection (``multiprocessing.connection``: a socket in a private temporary folder, or
+a named pipe on Windows); a worker that cannot reach it loads its own engine, so the server
+can only save time, never change an answer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+#: Seconds the main process waits for the server's address before the pool starts without it.
+READY_TIMEOUT = 10.0
+
+
+class _Declared:
+    """A database as the worker declared it: what ``Engine.analyze_raw`` reads of a Database."""
+
+    def __init__(self, key: str, spec: dict[str, Any]) -> None:
+        self._key, self._spec = key, spec
+
+    def key(self) -> str:
+        return self._key
+
+    def spec(self) -> dict[str, Any]:
+        return self._spec
+
+
+def _serve_connection(connection: Any, loaded: threading.Event, state: dict[str, Any]) -> None:
+    databases: dict[str, _Declared] = {}
+    try:
+        while True:
+            request = connection.recv()
+            loaded.wait()
+            engine = state.get("engine")
+            if engine is None:
+                connection.send(("failed", state.get("failure") or "the engine did not start"))
+                continue
+            _, key, spec, query = request
+            if spec is not None:
+                databases[key] = _Declared(key, spec)
+            if key not in databases:
+                connection.send(("declare", key))
+                continue
+            try:
+                connection.send(("ok", engine.analyze_raw(query, databases[key])))
+            except Exception as exc:  # the worker reports it as it would a local failure
+                connection.send(("error", f"{type(exc).__name__}: {exc}"))
+    except (EOFError, OSError):
+        pass
+    finally:
+        connection.close()
+
+
+def _main(pipe: Any, authkey: bytes) -> None:
+    """The server process: listen at once, load the engine meanwhile, answer every worker."""
+    from multiprocessing.connection import Listener
+
+    from sentinel_pack.kusto.engine import Engine
+    from sentinel_pack.kusto.schema import Database
+
+    listener = Listener(authkey=authkey)
+    pipe.send(listener.address)
+    pipe.close()
+    loaded = threading.Event()
+    state: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            engine = Engine()
+            engine.analyze("print x = 1 | extend y = strlen('warm')", Database())
+            state["engine"] = engine
+        except Exception as exc:
+            state["failure"] = f"{type(exc).__name__}: {exc}".strip()
+        finally:
+            loaded.set()
+
+    threading.Thread(target=load, name="kusto-engine", daemon=True).start()
+    from multiprocessing import AuthenticationError
+
+    while True:
+        try:
+            connection = listener.accept()
+        except AuthenticationError:
+            continue  # not one of our workers
+        except (OSError, EOFError):
+            return
+        threading.Thread(target=_serve_connection, args=(connection, loaded, state), daemon=True).start()
+
+
+class Server:
+    """The main process's handle: start, the address for the workers, stop."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.authkey = os.urandom(32)
+        receive, send = context.Pipe(duplex=False)
+        self._receive = receive
+        self._process = context.Process(target=_main, args=(send, self.authkey), daemon=True,
+                                        name="sentinel-pack kusto")
+        self._process.start()
+        send.close()
+        self._address: Any = None
+
+    def address(self) -> Any:
+        """Where workers connect, or None when the server did not come up in time."""
+        if self._address is None and self._receive.poll(READY_TIMEOUT):
+            try:
+                self._address = self._receive.recv()
+            except (EOFError, OSError):
+                return None
+        return self._address
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.join(timeout=2)
+        self._receive.close()
+
+
+class RemoteEngine:
+    """``Engine.analyze_raw`` answered by the server (one connection per worker)."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._declared: set[str] = set()
+        self._lock = threading.Lock()
+
+    def analyze_raw(self, query: str, database: Any) -> dict[str, Any]:
+        from sentinel_pack.kusto.engine import TIMEOUT
+
+        key = database.key()
+        with self._lock:
+            spec = None if key in self._declared else database.spec()
+            for _ in range(2):
+                self._connection.send(("analyze", key, spec, query))
+                if not self._connection.poll(TIMEOUT * 2):
+                    raise TimeoutError("the Kusto server did not answer")
+                status, value = self._connection.recv()
+                if status == "declare":  # the server lost the declaration: send it again
+                    spec = database.spec()
+                    continue
+                break
+            self._declared.add(key)
+        if status == "ok":
+            return value
+        raise RuntimeError(value)
+
+    def analyze(self, query: str, database: Any):
+        from sentinel_pack.kusto.engine import analysis
+
+        return analysis(self.analyze_raw(query, database))
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def connect(address: Any, authkey: bytes) -> RemoteEngine | str | None:
+    """The server's engine; its failure text when V8 cannot run there (nor, then, here); None when
+    the server cannot be reached (the worker loads its own engine)."""
+    from multiprocessing import AuthenticationError
+    from multiprocessing.connection import Client
+
+    from sentinel_pack.kusto.schema import Database
+
+    try:
+        remote = RemoteEngine(Client(address, authkey=authkey))
+        remote.analyze_raw("print x = 1", Database())  # waits for the server's engine to load
+        return remote
+    except RuntimeError as exc:
+        return str(exc)
+    except (OSError, EOFError, TimeoutError, ValueError, AuthenticationError):
+        return None
