@@ -132,3 +132,51 @@ def test_plain_data_is_parsed_once_per_text_and_reads_what_the_strict_loader_ref
         for p, c in zip("abcdefgh", "bcdefghi", strict=True))
     with pytest.raises(yaml.YAMLError, match="more than 200,000 values"):
         plain_data(bomb)  # the bounds hold for every reader
+
+
+def _read_both(text: str):
+    """(data, positions) from the libyaml path and from the Python path of the loader."""
+    from sentinel_pack.manifest import yamlsource
+
+    def through(node_of):
+        loader, node = node_of(text)
+        try:
+            positions: dict = {}
+            problems: list = []
+            yamlsource._walk(node, (), positions, problems, "f.yaml")
+            return loader.construct_document(node), positions, [p.message for p in problems]
+        finally:
+            loader.dispose()
+
+    fast = yamlsource._fast_node
+    assert fast(text) is not None
+    return through(fast), through(yamlsource._slow_node)
+
+
+def test_libyaml_and_the_python_reader_give_the_same_values_and_positions(reference_root: Path) -> None:
+    """The C parser only speeds reading up: every real YAML file of the repository and the corpus
+    gives the same data, the same line and column of every value and the same problems."""
+    repo = Path(__file__).resolve().parent.parent
+    files = [p for root in (repo / "solution", repo / "tests", repo / "sentinel_pack", reference_root / "corpus")
+             for p in sorted(root.rglob("*.y*ml"))]
+    assert len(files) > 15
+    for path in files:
+        text = path.read_text(encoding="utf-8-sig")
+        if not text.strip():
+            continue
+        try:
+            yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # broken on purpose (test fixtures): the Python reader reports those
+        fast, slow = _read_both(text)
+        assert fast == slow, path
+    fast, slow = _read_both("a: 2024-01-01\nb: 'é'\nc: [1, {d: é, e: 1.5}]\n'f': |\n  x\n  y\nk: &x 1\nl: *x\n")
+    assert fast == slow and fast[0]["a"] == "2024-01-01"  # dates stay text on both paths
+
+
+def test_input_the_c_parser_would_mishandle_goes_to_the_python_reader() -> None:
+    from sentinel_pack.manifest import yamlsource
+
+    assert yamlsource._fast_node("a: " + "[" * 150 + "]" * 150) is None  # deeper than MAX_DEPTH
+    assert yamlsource._fast_node("a: \x00\n") is None  # a character the Python reader refuses
+    assert yamlsource._fast_node("a: [1,\n") is None  # an error: the Python reader words it

@@ -60,10 +60,20 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+_OPENS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSES = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLoader(yaml.CSafeLoader):
+        """libyaml's parser with the same resolvers and constructors as ``_Loader``."""
+else:  # PyYAML built without libyaml: the Python loader reads everything
+    _CLoader = None
+
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+if _CLoader is not None:
+    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
 
 
 @dataclass
@@ -243,6 +253,39 @@ def _parse(text: str, name: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
                                 exit_code=error.exit_code) from None
 
 
+def _slow_node(text: str) -> tuple[Any, Any]:
+    loader = _Loader(text)
+    return loader, loader.get_single_node()
+
+
+def _fast_node(text: str) -> tuple[Any, Any] | None:
+    """The node tree from libyaml (C, several times faster) when PyYAML has it, else None.
+
+    Only for text the Python reader accepts and that nests at most MAX_DEPTH deep, counted on
+    the event stream first (libyaml's parser keeps its own stack; composing recurses in C, where
+    deep input would overflow the stack instead of raising). Any error also means None: the
+    Python loader then reads the text and says what is wrong, always in the same words.
+    """
+    if not getattr(yaml, "__with_libyaml__", False) or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = None
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=_CLoader):
+            if isinstance(event, _OPENS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return None
+            elif isinstance(event, _CLOSES):
+                depth -= 1
+        loader = _CLoader(text)
+        return loader, loader.get_single_node()
+    except yaml.YAMLError:
+        if loader is not None:
+            loader.dispose()
+        return None
+
+
 @lru_cache(maxsize=512)
 def _parsed(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
     """One parse per distinct file content in the process (manifest, detection loading and the
@@ -250,8 +293,7 @@ def _parsed(text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
     name = ""
     loader = None
     try:
-        loader = _Loader(text)
-        node = loader.get_single_node()
+        loader, node = _fast_node(text) or _slow_node(text)
         if node is None:
             raise _Strict(Problem("the file is empty", file=name, hint="start from the example in the README"))
         _check_expansion(node, name)

@@ -108,8 +108,12 @@ def _packager_fills(provider: Provider, error: Any) -> bool:
     return (provider.type_suffix.strip("/"), parent, missing) in PACKAGER_FILLS
 
 
-def _schema_errors(target: Target) -> Iterator[tuple[str, str, str, bool]]:
-    """(file, path, message, is_open_list) for every schema error in every resource."""
+def _schema_errors(target: Target) -> list[tuple[str, str, str, bool]]:
+    """(file, path, message, is_open_list) for every schema error in every resource (SP201 and SP202)."""
+    return target.memo("provider schema errors", lambda: list(_find_schema_errors(target)))
+
+
+def _find_schema_errors(target: Target) -> Iterator[tuple[str, str, str, bool]]:
     for rel, prefix, resource in _all_resources(target):
         provider, schema = _provider(resource)
         if provider is None:

@@ -8,6 +8,7 @@ The connector files are found by content, as ``import`` and the official package
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,13 @@ class Target:
     _docs: dict[str, Any] = field(default_factory=dict)
     _yaml: dict[str, Unreadable | None] = field(default_factory=dict)
     _cfn: dict[str, tuple[str, dict[str, Any]]] | None = None
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per target: work several rules read (a connector view has its own)."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
 
     def document(self, rel: str):
         """The file parsed with positions (``jsonsource.JsonDocument``), or None when unreadable."""
@@ -131,7 +139,8 @@ class Target:
         grouped = set().union(*groups)
         shared = {rel: data for rel, data in self.files.items() if rel not in grouped}
         return [replace(self, files={**shared, **{rel: self.files[rel] for rel in sorted(group)}},
-                        _json=self._json, _docs=self._docs, _yaml=self._yaml, _cfn=None) for group in groups]
+                        _json=self._json, _docs=self._docs, _yaml=self._yaml, _cfn=None, _memo={})
+                for group in groups]
 
     def package(self, name: str) -> tuple[str, Any]:
         rel = next((r for r in self.files if r.lower() == f"package/{name.lower()}"), f"Package/{name}")
