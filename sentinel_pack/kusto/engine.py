@@ -1,10 +1,11 @@
 """The one V8 context of the process, running Microsoft's Kusto.Language.
 
-Loading it costs about a second (5 MB of JavaScript, then the first analysis warms the
+Loading it costs about 0.3 s of CPU (5 MB of JavaScript, then the first analysis warms the
 parser), so ``start()`` loads it on a background thread while the other rules run, and
-``get()`` waits for it. A platform where it cannot load (no mini-racer wheel, a broken
-vendored file) gets ``None`` and the reason from ``failure()``: callers then fall back to the
-token-level checks instead of failing.
+``get()`` waits for it; a pool worker may get the run's shared engine instead (``server``).
+A platform where it cannot load (no mini-racer wheel, a broken vendored file) gets ``None``
+and the reason from ``failure()``: callers then fall back to the token-level checks instead
+of failing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Kusto's answer for a query, kept by content in memory and on disk (``perf.diskcache``).
 
-Starting the engine costs about a second of CPU, more than everything else ``validate`` does
-on a solution; its answer depends only on the query text, the declared tables and functions,
+Starting the engine and analysing a solution's queries cost about half a second of CPU;
+its answer depends only on the query text, the declared tables and functions,
 the vendored Kusto.Language and our own ``analyze.js``. With every answer of a target already
 known the engine is never started, so a pre-commit run on unchanged queries skips V8 entirely.
 """
