@@ -112,3 +112,37 @@ def test_pool_workers_share_the_server_and_fall_back_without_it(reference_root: 
     alone, marks = _pool_run(folder, tmp_path / "alone", "unreachable")
     assert all(m["v8_here"] for m in marks)  # each worker loaded its own engine
     assert shared == alone and any(" SP81" in f or f.startswith("SP81") for f in shared)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_the_server_ends_and_cleans_up_when_the_main_process_is_killed(tmp_path: Path) -> None:
+    """A killed ``validate`` must not leave a server running, nor its socket file behind."""
+    code = ("import sys, time\nfrom sentinel_pack.kusto import server\n"
+            "s = server.Server()\nprint(s._process.pid, s.address(), flush=True)\ntime.sleep(600)\n")
+    main = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    pid, address = main.stdout.readline().split()
+    assert Path(address).exists()
+    main.kill()
+    main.wait(timeout=30)
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid):
+            break
+        threading.Event().wait(0.1)
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
+    assert not Path(address).exists()
+
+
+def _state(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"
+
+
+def test_stop_ends_the_server_and_removes_its_socket() -> None:
+    shared = server.Server()
+    address = shared.address()
+    assert Path(address).exists()
+    shared.stop()
+    assert not shared._process.is_alive() and shared._process.exitcode == 0
+    assert not Path(address).exists()

@@ -11,6 +11,7 @@ can only save time, never change an answer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from typing import Any
@@ -59,7 +60,11 @@ def _serve_connection(connection: Any, loaded: threading.Event, state: dict[str,
 
 
 def _main(pipe: Any, authkey: bytes) -> None:
-    """The server process: listen at once, load the engine meanwhile, answer every worker."""
+    """The server process: listen at once, load the engine meanwhile, answer every worker.
+
+    It ends when the main process says so or goes away (killed included: its end of ``pipe``
+    closes), closing the listener first so that no socket file is left behind.
+    """
     from multiprocessing.connection import Listener
 
     from sentinel_pack.kusto.engine import Engine
@@ -67,7 +72,6 @@ def _main(pipe: Any, authkey: bytes) -> None:
 
     listener = Listener(authkey=authkey)
     pipe.send(listener.address)
-    pipe.close()
     loaded = threading.Event()
     state: dict[str, Any] = {}
 
@@ -81,17 +85,25 @@ def _main(pipe: Any, authkey: bytes) -> None:
         finally:
             loaded.set()
 
-    threading.Thread(target=load, name="kusto-engine", daemon=True).start()
-    from multiprocessing import AuthenticationError
+    def accept() -> None:
+        from multiprocessing import AuthenticationError
 
-    while True:
-        try:
-            connection = listener.accept()
-        except AuthenticationError:
-            continue  # not one of our workers
-        except (OSError, EOFError):
-            return
-        threading.Thread(target=_serve_connection, args=(connection, loaded, state), daemon=True).start()
+        while True:
+            try:
+                connection = listener.accept()
+            except AuthenticationError:
+                continue  # not one of our workers
+            except (OSError, EOFError):
+                return
+            threading.Thread(target=_serve_connection, args=(connection, loaded, state), daemon=True).start()
+
+    threading.Thread(target=load, name="kusto-engine", daemon=True).start()
+    threading.Thread(target=accept, name="kusto-accept", daemon=True).start()
+    with contextlib.suppress(EOFError, OSError):
+        pipe.recv()  # "stop", or EOF: the main process ended, however it ended
+    listener.close()  # removes the socket file
+    if loaded.wait(5) and "engine" in state:
+        state["engine"].close()
 
 
 class Server:
@@ -102,27 +114,32 @@ class Server:
 
         context = multiprocessing.get_context("spawn")
         self.authkey = os.urandom(32)
-        receive, send = context.Pipe(duplex=False)
-        self._receive = receive
-        self._process = context.Process(target=_main, args=(send, self.authkey), daemon=True,
+        ours, theirs = context.Pipe()
+        self._pipe = ours
+        self._process = context.Process(target=_main, args=(theirs, self.authkey), daemon=True,
                                         name="sentinel-pack kusto")
         self._process.start()
-        send.close()
+        theirs.close()
         self._address: Any = None
 
     def address(self) -> Any:
         """Where workers connect, or None when the server did not come up in time."""
-        if self._address is None and self._receive.poll(READY_TIMEOUT):
-            try:
-                self._address = self._receive.recv()
-            except (EOFError, OSError):
-                return None
+        try:
+            if self._address is None and self._pipe.poll(READY_TIMEOUT):
+                self._address = self._pipe.recv()
+        except (EOFError, OSError):
+            return None
         return self._address
 
     def stop(self) -> None:
-        self._process.terminate()
-        self._process.join(timeout=2)
-        self._receive.close()
+        """Ask the server to end (it removes its socket), and make sure it has."""
+        with contextlib.suppress(OSError):
+            self._pipe.send("stop")
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=2)
+        self._pipe.close()
 
 
 class RemoteEngine:
