@@ -34,7 +34,10 @@ class _Declared:
 
 
 def _serve_connection(connection: Any, loaded: threading.Event, state: dict[str, Any]) -> None:
+    """One worker's requests. Answers are kept for the whole run: sibling workers checking copies
+    of one solution, or one parser, ask the same questions."""
     databases: dict[str, _Declared] = {}
+    answers: dict[tuple[str, str], Any] = state.setdefault("answers", {})
     try:
         while True:
             request = connection.recv()
@@ -50,7 +53,9 @@ def _serve_connection(connection: Any, loaded: threading.Event, state: dict[str,
                 connection.send(("declare", key))
                 continue
             try:
-                connection.send(("ok", engine.analyze_raw(query, databases[key])))
+                if (key, query) not in answers:
+                    answers[key, query] = engine.analyze_raw(query, databases[key])
+                connection.send(("ok", answers[key, query]))
             except Exception as exc:  # the worker reports it as it would a local failure
                 connection.send(("error", f"{type(exc).__name__}: {exc}"))
     except (EOFError, OSError):
