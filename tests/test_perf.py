@@ -357,3 +357,40 @@ def test_the_version_bump_verdict_is_cached_by_content_and_never_stale(built_ful
         stored["value"]["ok"] = not stored["value"]["ok"]  # a flipped verdict without its checksum
         entry.write_text(json.dumps(stored), encoding="utf-8")
     assert [f.message for f in run([solution], select=["SP510"], jobs=1).findings] == [found[0].message]
+
+
+_PREFETCH = """
+import json, sys
+from pathlib import Path
+from sentinel_pack.perf import cfnlint, diskcache
+diskcache.set_enabled(False)
+texts = [p.read_text(encoding="utf-8") for p in sorted(Path(sys.argv[1]).rglob("*.json"))
+         if "AWSTemplateFormatVersion" in p.read_text(encoding="utf-8")]
+texts.append(texts[0].replace("Resources", "Resources", 1) + " ")  # a third text, the same template
+cfnlint.start_helper()
+cfnlint.prefetch(texts)
+cfnlint.prefetch(texts)  # again: nothing is sent twice
+asked = [cfnlint.lint(text) for text in reversed(texts)]  # answers read in sending order, kept until asked
+helper = cfnlint.stats["helper"]
+if sys.argv[2] == "kill":
+    cfnlint._helper[0].kill()
+    cfnlint._helper[0].join()
+cfnlint.lint.cache_clear()
+cfnlint.prefetch(texts)
+again = [cfnlint.lint(text) for text in texts]
+print(json.dumps({"same": asked[::-1] == again == [cfnlint.lint_here(t) for t in texts],
+                  "helper": helper, "linted": cfnlint.stats["linted"], "n": len(texts),
+                  "found": sum(len(a) for a in again)}))
+"""
+
+
+@pytest.mark.parametrize("helper", ["alive", "kill"])
+def test_templates_sent_ahead_to_the_helper_get_their_own_answers(broken: Path, helper: str) -> None:
+    """The templates go to cfn-lint's helper before their rules run; each answer goes to its
+    text, whatever the order they are asked in, and a helper that dies means linting here."""
+    done = subprocess.run([sys.executable, "-c", _PREFETCH, str(broken), helper], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["same"] and result["found"] >= 1 and result["helper"] == result["n"] >= 3
+    assert result["linted"] == (result["n"] if helper == "kill" else 0)

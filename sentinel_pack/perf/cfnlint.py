@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import os
 import sys
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,47 @@ def stop_helper() -> None:
     process.join(timeout=1)
 
 
+#: Texts sent ahead to the helper (``prefetch``) whose answers are not read yet, in sending order.
+_sent: dict[str, None] = {}
+#: Answers read off the pipe before they were asked for: (status, value).
+_read: dict[str, tuple[str, Any]] = {}
+_sender: threading.Thread | None = None
+
+
+def prefetch(texts: list[str]) -> None:
+    """Send the templates to the helper now, so that it lints them as soon as it is warm while
+    this process runs the other rules; ``lint`` then only reads the answers.
+
+    A thread sends them: the helper reads nothing while it warms up, and a large template would
+    otherwise block this process on a full pipe.
+    """
+    global _sender
+    if _helper is None or _helper[2] != os.getpid():
+        return
+    todo = [t for t in dict.fromkeys(texts) if t not in _sent and t not in _read and not cached(t)]
+    if not todo:
+        return
+    _join_sender()
+    for text in todo:
+        _sent[text] = None
+    connection = _helper[1]
+
+    def send() -> None:
+        with contextlib.suppress(OSError):  # a dead helper: the reader finds out and lints here
+            for text in todo:
+                connection.send(text)
+
+    _sender = threading.Thread(target=send, name="cfn-lint-prefetch", daemon=True)
+    _sender.start()
+
+
+def _join_sender() -> None:
+    global _sender
+    if _sender is not None:
+        _sender.join()
+        _sender = None
+
+
 def _ask_helper(text: str) -> tuple[Match, ...] | None:
     """The helper's findings, or None to lint here (no helper in this process, or it died)."""
     global _helper
@@ -191,11 +233,20 @@ def _ask_helper(text: str) -> tuple[Match, ...] | None:
         return None
     _, connection, _ = _helper
     try:
-        connection.send(text)
-        status, value = connection.recv()
+        _join_sender()
+        if text not in _sent and text not in _read:
+            connection.send(text)
+            _sent[text] = None
+        while text not in _read:  # answers come in the order the texts were sent
+            sent = next(iter(_sent))
+            _read[sent] = connection.recv()
+            del _sent[sent]
     except (EOFError, OSError):
         stop_helper()
+        _sent.clear()
+        _read.clear()
         return None
+    status, value = _read.pop(text)
     if status != "ok":
         raise RuntimeError(f"cfn-lint failed: {value}")
     stats["helper"] += 1

@@ -27,6 +27,14 @@ def _cfn_lint(text: str) -> tuple[tuple[str, str, str, str, int | None, int | No
     return lint(text)
 
 
+def prepare(rule_ids: list[str], target: Target) -> None:
+    """Send the target's templates to cfn-lint's helper now: it lints them while the other rules run."""
+    if "SP301" in rule_ids or "SP302" in rule_ids:
+        from sentinel_pack.perf.cfnlint import prefetch
+
+        prefetch([target.cloudformation_text(rel) for rel, _ in target.cloudformation()])
+
+
 #: cfn-lint's rules on the runtime lifecycle; SP308 reports the same dates, with a margin.
 _LIFECYCLE_RULES = {"W2531", "E2531", "E2533"}
 

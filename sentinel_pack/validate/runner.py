@@ -176,9 +176,11 @@ def _value(data, parts):
 
 
 def check(target: Target, rule_ids: list[str]) -> list[Finding]:
-    from sentinel_pack.validate.rules_kql import prepare
+    from sentinel_pack.validate import rules_cloudformation, rules_kql
 
-    prepare(rule_ids, target)  # the queries are analysed in the background while the other rules run
+    # the queries are analysed and the templates linted in the background while the other rules run
+    rules_kql.prepare(rule_ids, target)
+    rules_cloudformation.prepare(rule_ids, target)
     views = target.connector_views()
     placer = _Placer(target)
     found: dict[str, list[Finding]] = {}
