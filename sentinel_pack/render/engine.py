@@ -167,7 +167,7 @@ def _limited_environment() -> Any:
 
 
 class Renderer:
-    def __init__(self, override_dir: Path | None = None):
+    def __init__(self, override_dir: Path | None = None, *, use_shipped: bool = True):
         from jinja2 import ChoiceLoader, StrictUndefined
 
         from sentinel_pack.resources import templates_dir
@@ -176,11 +176,16 @@ class Renderer:
         self.override_dir = override_dir
         loaders = [_loader(Path(override_dir))] if override_dir else []
         loaders.append(_loader(Path(self.builtin_dir)))
+        if use_shipped:  # the built-in templates compiled ahead (render/shipped.py)
+            from sentinel_pack.render.shipped import ShippedTemplates
+
+            shipped = ShippedTemplates()
         self.env = _limited_environment()(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=False,
+            bytecode_cache=shipped if use_shipped else None,
         )
         for name in _WIDTH_FILTERS:
             self.env.filters[name] = _width_limited(name, self.env.filters[name])
