@@ -83,7 +83,10 @@ def kusto_server(rule_ids: list[str], paths: list[Path]):
         return None
     from sentinel_pack.kusto.server import Server
 
-    return Server()
+    try:
+        return Server()
+    except Exception:  # no process can be started here: each worker loads its own engine
+        return None
 
 
 def answered_before(path: Path) -> bool:
