@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sentinel_pack.errors import EXIT_USAGE, Problem, SentinelPackError
-from sentinel_pack.validate.finding import ERROR, RULES, Finding, Location
+from sentinel_pack.validate.finding import ERROR, RULES, Finding, Location, Rule
 from sentinel_pack.validate.target import SOURCE, ZIP, Target, load_targets
 
 
@@ -190,7 +190,7 @@ def check(target: Target, rule_ids: list[str]) -> list[Finding]:
     return [finding for rule_id in rule_ids for finding in found[rule_id]]
 
 
-def _run_rule(rule, target: Target, views, placer: _Placer) -> list[Finding]:
+def _run_rule(rule: Rule, target: Target, views: list[Target], placer: _Placer) -> list[Finding]:
     findings: list[Finding] = []
     try:
         for view in views if rule.per_connector else [target]:
