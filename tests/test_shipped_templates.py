@@ -20,14 +20,22 @@ from sentinel_pack.render.engine import Renderer
 REPO = Path(__file__).resolve().parent.parent
 
 
+SAME_JINJA = shipped.compiled_for() == shipped.jinja_version()
+
+
 def test_the_shipped_table_is_current() -> None:
-    """Edit a template or render/engine.py, then run scripts/compile_templates.py."""
+    """Edit a template or render/engine.py, then run scripts/compile_templates.py. Under another
+    Jinja than the one it was compiled with, the table is not used at all (and not needed)."""
+    if not SAME_JINJA:
+        assert shipped._table() == {}
+        return
     done = subprocess.run([sys.executable, "scripts/compile_templates.py", "--check"], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert shipped._table(), "the table's key does not match this Jinja and environment"
+    assert shipped._table(), "the table's key does not match this environment"
 
 
+@pytest.mark.skipif(not SAME_JINJA, reason="the table is compiled for another Jinja: it is not used")
 def test_every_built_in_template_is_served_from_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
     renderer = Renderer()
 
@@ -48,7 +56,7 @@ def test_outputs_are_the_same_with_and_without_the_table(monkeypatch: pytest.Mon
 
 def test_an_edited_or_overridden_template_is_compiled_from_its_own_source(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    name = next(iter(shipped._table()))
+    name = "package/mainTemplate.json.j2"
     renderer = Renderer()
     bucket = shipped.ShippedTemplates().get_bucket(renderer.env, name, None, "{{ 'edited' }}")
     assert bucket.code is None  # another source: Jinja compiles it

@@ -27,10 +27,23 @@ TABLE = HERE / "compiled_templates.json"
 
 def environment_key() -> str:
     """What the generated code depends on besides the template: Jinja, and our environment."""
+    digest = hashlib.sha256((HERE / "engine.py").read_bytes()).hexdigest()
+    return f"jinja2 {jinja_version()}; render/engine.py {digest}"
+
+
+def jinja_version() -> str:
     from importlib.metadata import version
 
-    digest = hashlib.sha256((HERE / "engine.py").read_bytes()).hexdigest()
-    return f"jinja2 {version('jinja2')}; render/engine.py {digest}"
+    return version("jinja2")
+
+
+def compiled_for() -> str | None:
+    """The Jinja version the shipped table was compiled with (another one does not use it)."""
+    try:
+        key = json.loads(TABLE.read_text(encoding="utf-8")).get("key", "")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key.split(";")[0].removeprefix("jinja2 ") if key.startswith("jinja2 ") else None
 
 
 @cache
