@@ -27,6 +27,19 @@ CASES = {
     "format-width": ("{{ '%099999999d' % 1 }}", "a format width of a million characters or more"),
     "format-method-width": ("{{ '{:>1000000000}'.format(1) }}", "a format width of a million characters or more"),
     "format-filter-width": ("{{ '%099999999d' | format(1) }}", "a format width of a million characters or more"),
+    # Widths the format string does not hold: nested fields and '*' take them from the arguments.
+    "nested-width": ("{{ '{:>{w}}'.format('x', w=10**9) }}", "a format width of a million characters or more"),
+    "nested-width-format-map": ("{{ '{v:>{w}}'.format_map({'v': 'x', 'w': 10**9}) }}",
+                                "a format width of a million characters or more"),
+    "nested-positional": ("{{ '{0:>{1}}'.format('x', 10**9) }}", "a format width of a million characters or more"),
+    "nested-precision": ("{{ '{:{w}.{p}f}'.format(1.5, w=5, p=10**9) }}",
+                         "a format width of a million characters or more"),
+    "nested-spec-string": ("{{ '{:{s}}'.format('x', s='>' ~ 10**9) }}", "a format width of a million characters or more"),
+    "percent-star": ("{{ '%*d' % (10**9, 1) }}", "a format width of a million characters or more"),
+    "percent-star-left": ("{{ '%-*d' % (-10**9, 1) }}", "a format width of a million characters or more"),
+    "percent-star-precision": ("{{ '%.*f' % (10**9, 1.5) }}", "a format width of a million characters or more"),
+    "percent-key": ("{{ '%(a)0999999999d' % {'a': 1} }}", "a format width of a million characters or more"),
+    "format-filter-star": ("{{ '%s%*d' | format('a', 10**9, 1) }}", "a format width of a million characters or more"),
     "center-filter": ("{{ 'x' | center(10**9) }}", "the center filter with a width of 1,000,000,000"),
     "indent-filter": ("{{ 'x\ny' | indent(10**9) }}", "the indent filter with a width of 1,000,000,000"),
     "wordwrap-filter": ("{{ 'x' | wordwrap(10**9) }}", "the wordwrap filter with a width of 1,000,000,000"),
@@ -48,6 +61,25 @@ def test_template_limit(name: str, tmp_path: Path) -> None:
     assert message in problem.message
     assert problem.file == str(tmp_path / "t.j2")
     assert caught.value.exit_code == 1
+
+
+def test_a_format_limit_names_the_line(tmp_path: Path) -> None:
+    (tmp_path / "t.j2").write_text("{% set w = 10**9 %}\nfine {{ '{:>3}'.format(1) }}\n{{ '{:>{w}}'.format('x', w=w) }}\n")
+    with pytest.raises(SentinelPackError) as caught:
+        Renderer(tmp_path).render_text("t.j2", {})
+    problem = caught.value.problems[0]
+    assert (problem.file, problem.line) == (str(tmp_path / "t.j2"), 3)
+    assert problem.message == "the template went over a limit: a format width of a million characters or more"
+
+
+def test_format_widths_under_the_limit_and_long_numbers_in_text_still_render(tmp_path: Path) -> None:
+    """Widths are read from the real values: a long number in the text is not a width."""
+    (tmp_path / "t.j2").write_text("{{ '{:>{w}}|{:{f}>{v}.{p}f}'.format('x', 1.5, w=4, v=6, p=2, f='*') }}"
+                                   "|{{ '%-*s|%.*f' % (3, 'a', 1, 2.25) }}|{{ '%(n)3d' | format(n=7) }}"
+                                   "|{{ 'id 12345678: {} %'.format(1) }}|{{ 'id 12345678: %s %%' % 'x' }}"
+                                   "|{{ '{:1>999999}'.format('x') | length }}")
+    assert Renderer(tmp_path).render_text("t.j2", {}) == \
+        "   x|**1.50|a  |2.2|  7|id 12345678: 1 %|id 12345678: x %|999999"
 
 
 def test_output_size_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,8 @@ never break the document, and every JSON output is parsed back before anything i
 A template folder is untrusted input too: a template file must be a regular file inside its
 folder (a link leading elsewhere is refused, so no file outside the solution can end up in the
 output), and rendering is bounded: loop ranges, the size of strings and lists an operator may
-build, big powers, the output size, the nesting of includes and the wall-clock time.
+build, big powers, format widths (checked on the values, so ``'{:>{w}}'`` and ``'%*d'`` count),
+the output size, the nesting of includes and the wall-clock time.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import signal
 import threading
 import traceback
+import types
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,14 @@ MAX_OUTPUT_CHARS = 32 * 1024 * 1024
 MAX_RANGE_ITEMS = 1_000_000
 #: Wall-clock seconds one template may render (real ones take milliseconds).
 RENDER_SECONDS = 20.0
-_WIDTH = re.compile(r"\d{7,}")  # a %-format width of a million characters or more
+#: A format width or precision this long (a million characters or more) is refused.
+_FORMAT_DIGITS = 7
+_FORMAT_LIMIT = "a format width of a million characters or more"
+#: Python's format-spec mini-language; a spec it does not match (a date's strftime) has all its numbers checked.
+_SPEC = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d*))?[,_]?[A-Za-z%]?", re.S)
+#: One printf-style conversion; ``*`` takes the width or precision from the values.
+_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[#0\- +]*(?P<width>\*|\d*)(?:\.(?P<precision>\*|\d*))?[hlL]?"
+                      r"(?P<type>.?)", re.S)
 #: Widths of padding filters and methods (center, indent, ljust, ...); real ones are under 200.
 MAX_WIDTH = 100_000
 _WIDTH_FILTERS = ("center", "indent", "wordwrap")
@@ -67,10 +76,6 @@ _WIDTH_METHODS = ("center", "ljust", "rjust", "zfill", "expandtabs")
 
 class RenderLimit(Exception):
     """A template went over one of the limits above."""
-
-
-def _raise(error: Exception) -> Any:
-    raise error
 
 
 def _loader(root: Path) -> Any:
@@ -105,6 +110,72 @@ def _loader(root: Path) -> Any:
             return source, str(path), lambda: resolved.is_file() and resolved.stat().st_mtime == mtime
 
     return ContainedLoader(str(root))
+
+
+def _too_wide(width: Any) -> bool:
+    """A width written as digits (any length, no int() of a 5000-digit string) or given as a number."""
+    if isinstance(width, str):
+        return len(width.lstrip("0")) >= _FORMAT_DIGITS
+    return isinstance(width, int) and abs(width) >= 10 ** (_FORMAT_DIGITS - 1)
+
+
+def _check_format_spec(spec: str) -> None:
+    """One ``str.format`` field's spec, its nested fields (``{:>{w}}``) already filled in by the formatter."""
+    match = _SPEC.fullmatch(spec)
+    widths = [match["width"], match["precision"]] if match else re.findall(r"\d+", spec)
+    if any(_too_wide(width) for width in widths):
+        raise RenderLimit(_FORMAT_LIMIT)
+
+
+def _check_percent(text: str, values: Any) -> None:
+    """``text % values``: literal widths and those ``*`` takes from the values (``'%*d' % (10**9, 1)``)."""
+    if "%" not in text:
+        return
+    positional = values if isinstance(values, tuple) else (values,)
+    index = 0
+    for match in _PERCENT.finditer(text):
+        for part in ("width", "precision"):
+            if match[part] == "*":
+                if index < len(positional) and _too_wide(positional[index]):
+                    raise RenderLimit(_FORMAT_LIMIT)
+                index += 1
+            elif _too_wide(match[part] or ""):
+                raise RenderLimit(_FORMAT_LIMIT)
+        if match["type"] != "%" and match["key"] is None:
+            index += 1
+
+
+def _format_wrapper(env: Any, value: Any) -> Any:
+    """``str.format``/``format_map`` run by the sandbox's formatter, each field's filled-in spec checked first.
+
+    Jinja's own wrapper (``SandboxedEnvironment.wrap_str_format``) with a formatter that checks
+    ``format_field``: the spec it gets has the nested fields replaced by the real arguments.
+    """
+    from functools import update_wrapper
+
+    from jinja2.sandbox import SandboxedEscapeFormatter, SandboxedFormatter
+    from markupsafe import Markup
+
+    class Checked:
+        def format_field(self, value: Any, format_spec: str) -> Any:
+            _check_format_spec(format_spec)
+            return super().format_field(value, format_spec)  # type: ignore[misc]
+
+    owner = value.__self__
+    formatter = (type("CheckedEscapeFormatter", (Checked, SandboxedEscapeFormatter), {})(env, escape=owner.escape)
+                 if isinstance(owner, Markup) else type("CheckedFormatter", (Checked, SandboxedFormatter), {})(env))
+    is_format_map = value.__name__ == "format_map"
+
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        if is_format_map:
+            if kwargs:
+                raise TypeError("format_map() takes no keyword arguments")
+            if len(args) != 1:
+                raise TypeError(f"format_map() takes exactly one argument ({len(args)} given)")
+            args, kwargs = (), args[0]
+        return type(owner)(formatter.vformat(owner, args, kwargs))
+
+    return update_wrapper(wrapper, value)
 
 
 def _check_widths(what: str, args: tuple[Any, ...]) -> None:
@@ -146,8 +217,8 @@ def _limited_environment() -> Any:
             elif operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)) \
                     and len(left) + len(right) > MAX_OUTPUT_CHARS:
                 raise RenderLimit(f"a concatenation would build more than {MAX_OUTPUT_CHARS:,} items")
-            elif operator == "%" and isinstance(left, str) and _WIDTH.search(left):
-                raise RenderLimit("a format width of a million characters or more")
+            elif operator == "%" and isinstance(left, str):
+                _check_percent(left, right)
             return super().call_binop(context, operator, left, right)
 
         def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -157,11 +228,10 @@ def _limited_environment() -> Any:
             return super().call(__context, __obj, *args, **kwargs)
 
         def wrap_str_format(self, value: Any) -> Any:
-            owner = getattr(value, "__self__", None)
-            if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map") \
-                    and _WIDTH.search(owner):
-                return lambda *args, **kwargs: _raise(RenderLimit("a format width of a million characters or more"))
-            return super().wrap_str_format(value)
+            if isinstance(value, (types.MethodType, types.BuiltinMethodType)) and \
+                    value.__name__ in ("format", "format_map") and isinstance(value.__self__, str):
+                return _format_wrapper(self, value)
+            return None
 
     return LimitedEnvironment
 
@@ -189,10 +259,13 @@ class Renderer:
         )
         for name in _WIDTH_FILTERS:
             self.env.filters[name] = _width_limited(name, self.env.filters[name])
-        format_filter = self.env.filters["format"]
-        self.env.filters["format"] = lambda value, *args, **kwargs: (
-            _raise(RenderLimit("a format width of a million characters or more"))
-            if isinstance(value, str) and _WIDTH.search(value) else format_filter(value, *args, **kwargs))
+        format_filter = self.env.filters["format"]  # value % (kwargs or args), as Jinja's do_format
+
+        def limited_format(value: Any, *args: Any, **kwargs: Any) -> str:
+            _check_percent(value if isinstance(value, str) else str(value), kwargs or args)
+            return format_filter(value, *args, **kwargs)
+
+        self.env.filters["format"] = limited_format
         self.env.filters["tojson"] = _tojson
         self.env.filters["compact_json"] = jsonfmt.compact
         self.env.globals["placeholder"] = _placeholder
