@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+from sentinel_pack.paths import is_inside
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,23 @@ class Resource:
         return str(self.body.get("type", ""))
 
 
-def read_json(path: Path) -> Any:
+def inside(root: Path, path: Path) -> Path:
+    """``path`` if, links resolved, it stays inside the solution folder ``root``: import never reads outside it.
+
+    A solution folder may come from an untrusted pull request, and whatever import reads ends up
+    in the manifest or the copied files. A link to another file of the folder is followed.
+    """
+    if not is_inside(path, root):
+        raise SentinelPackError(Problem(
+            "the file is a link (or lies in a linked folder) that points outside the solution folder; not read",
+            file=str(path), hint="replace the link with a copy of the file, or point it at a file inside the folder"))
+    return path
+
+
+def read_json(path: Path, root: Path) -> Any:
+    """A JSON file of the solution folder ``root`` (BOM allowed)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = inside(root, path).read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise IOFailure(Problem(f"cannot read file: {exc.strerror}", file=str(path))) from None
     except UnicodeDecodeError:
@@ -72,8 +87,9 @@ def connector_resources(root: Path) -> list[Resource]:
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix.lower() != ".json":
             continue
+        inside(root, path)  # before the try: a link outside is an error, not a skipped file
         try:
-            doc = read_json(path)
+            doc = read_json(path, root)
         except SentinelPackError:
             continue  # not every JSON-named file is a connector file; unreadable ones are skipped
         items = doc if isinstance(doc, list) else [doc]
@@ -105,6 +121,6 @@ def copy_listed(source: Path, key: str, listed: list[str], files: dict[str, byte
             notes.append(f"{key}: '{relative}' is listed in the Data file but not in the folder")
             continue
         rel = found.relative_to(source).as_posix()
-        files[rel] = found.read_bytes()
+        files[rel] = inside(source, found).read_bytes()
         paths.append(rel)
     return paths

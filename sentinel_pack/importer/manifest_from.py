@@ -16,7 +16,7 @@ from typing import Any
 
 from sentinel_pack.errors import Problem, SentinelPackError
 from sentinel_pack.importer.discover import ConnectorSet, ci, flows_of, output_of, stream_of
-from sentinel_pack.importer.layout import find_child, read_json
+from sentinel_pack.importer.layout import find_child, inside, read_json
 from sentinel_pack.manifest import restapi
 from sentinel_pack.render import arm
 
@@ -57,7 +57,7 @@ def solution_section(root: Path, data: dict[str, Any], data_file: Path, version:
     if metadata_file is None:
         raise SentinelPackError(Problem(f"no {metadata_name}", file=str(root),
                                         hint="the Data file's 'Metadata' names the solution metadata file"))
-    meta = read_json(metadata_file)
+    meta = read_json(metadata_file, root)
     if not isinstance(meta, dict):
         raise SentinelPackError(Problem("expected a JSON object", file=str(metadata_file)))
     author_text = str(data.get("Author", "")).strip()
@@ -452,7 +452,7 @@ def release_notes_section(root: Path, version: str, fallback_date: str | None, n
     path = find_child(root, "ReleaseNotes.md")
     entries: list[dict[str, Any]] = []
     if path is not None:
-        for line in path.read_text(encoding="utf-8-sig").splitlines():
+        for line in inside(root, path).read_text(encoding="utf-8-sig").splitlines():
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if len(cells) < 3 or not re.fullmatch(r"\d+\.\d+\.\d+", cells[0].strip("* ")):
                 continue

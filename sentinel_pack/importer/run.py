@@ -45,7 +45,7 @@ def read_solution(source: Path) -> tuple[Imported, list[ConnectorSet]]:
     if data_file is None:
         raise SentinelPackError(Problem("no Data/Solution_*.json file", file=str(source),
                                         hint="import expects the Azure-Sentinel solution layout"))
-    data = read_json(data_file)
+    data = read_json(data_file, source)
     if not isinstance(data, dict):
         raise SentinelPackError(Problem("expected a JSON object", file=str(data_file)))
     package = _package_facts(source)
@@ -285,5 +285,5 @@ def original_package(source: Path) -> dict[str, Any]:
     for name in ("mainTemplate.json", "createUiDefinition.json"):
         path = find_child(package, name) if package else None
         if path is not None:
-            docs[name] = read_json(path)
+            docs[name] = read_json(path, source)
     return docs

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sentinel_pack.errors import Problem, SentinelPackError
+from sentinel_pack.paths import is_inside
 from sentinel_pack.render import jsonfmt
 
 
@@ -90,10 +91,10 @@ def _loader(root: Path) -> Any:
             path = root.joinpath(*split_template_path(template))
             if not os.path.lexists(path):
                 raise TemplateNotFound(template)
-            resolved = path.resolve()
-            if not resolved.is_relative_to(root.resolve()):
+            if not is_inside(path, root):
                 raise SentinelPackError(Problem("the template is a link to a file outside its folder",
                                                 file=str(path), hint="copy the file into the template folder"))
+            resolved = path.resolve()
             if not resolved.is_file():
                 raise SentinelPackError(Problem("the template is not a regular file", file=str(path)))
             if resolved.stat().st_size > MAX_TEMPLATE_BYTES:

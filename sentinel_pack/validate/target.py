@@ -15,6 +15,7 @@ from typing import Any
 
 from sentinel_pack.diff.inputs import MAX_DEPTH, MAX_FILE_BYTES, first_too_deep
 from sentinel_pack.errors import IOFailure, Problem, SentinelPackError
+from sentinel_pack.paths import is_inside
 
 #: What a Target is: a solution source (solution.yaml), a built folder, or a package zip.
 SOURCE, BUILT, ZIP = "source", "built", "zip"
@@ -292,7 +293,7 @@ def _read_tree(root: Path) -> tuple[dict[str, bytes], dict[str, Unreadable]]:
         if any(part.startswith(".") for part in parts) or not path.is_file():
             continue
         rel = path.relative_to(root).as_posix()
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        if path.is_symlink() and not is_inside(path, root):
             errors[rel] = Unreadable("io", "a link to a file outside the folder: not read")
             continue
         try:
