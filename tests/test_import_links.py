@@ -96,6 +96,17 @@ def test_a_listed_rule_file_linked_outside_is_refused(upstream: Path, outside: P
     _import_refused(upstream, tmp_path / "m", upstream / "Analytic Rules/Rule.yaml")
 
 
+def test_an_in_place_import_refuses_a_released_zip_linked_outside(upstream: Path, outside: Path) -> None:
+    """The checks after an in-place import read the folder's released zips: refused before anything is written."""
+    (outside / "3.0.0.zip").write_bytes(SECRET.encode())
+    (upstream / "Package/3.0.0.zip").symlink_to(outside / "3.0.0.zip")
+    result = runner.invoke(app, ["import", str(upstream)])
+    assert result.exit_code == 1, result.output
+    assert f"{upstream / 'Package/3.0.0.zip'}: the file is a link (or lies in a linked folder) that {MESSAGE}" \
+        in " ".join(result.output.split())
+    assert not (upstream / "solution.yaml").exists()
+
+
 def test_links_inside_the_folder_are_followed(upstream: Path, reference_eks: Path, tmp_path: Path) -> None:
     """A linked file, a chain of links and a linked folder, all inside: the same import as without links."""
     shared = upstream / "Shared"

@@ -23,6 +23,7 @@ from sentinel_pack.importer.layout import (
     copy_listed,
     find_child,
     find_data_file,
+    inside,
     read_json,
 )
 from sentinel_pack.importer.manifest_from import (
@@ -246,6 +247,9 @@ def import_solution(source: Path, out_dir: Path | None = None, *, force: bool = 
 
     imported, connectors = read_solution(source)
     target = out_dir if out_dir is not None else source
+    if out_dir is None:  # the checks after the import read these released zips: refuse a link before writing
+        for released in sorted((source / "Package").glob("*.zip")):
+            inside(source, released)
     if (target / MANIFEST_NAME).exists() and not force:
         raise SentinelPackError(Problem(f"{MANIFEST_NAME} already exists", file=str(target / MANIFEST_NAME),
                                         hint="pass --force to replace it, or --out to write elsewhere"))
