@@ -117,3 +117,27 @@ def test_a_2_mb_description_builds(solution_copy: Path, tmp_path: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "Package" / "mainTemplate.json").stat().st_size > 2_000_000
+
+
+def test_a_linked_folder_leading_out_of_the_solution_is_a_finding_and_is_not_read(solution_copy: Path,
+                                                                                  tmp_path: Path) -> None:
+    """Whatever pathlib's walk follows, no file outside the solution is read; the link is SP001."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Secret.json").write_text('{"secret": "TOP SECRET"}', encoding="utf-8")
+    os.symlink(outside, solution_copy / "Data Connectors" / "Linked")
+    inside = solution_copy / "Data Connectors" / "Again"
+    os.symlink(solution_copy / "Analytic Rules", inside)  # a link that stays inside: nothing to say
+
+    from sentinel_pack.validate.target import load_target
+
+    target = load_target(solution_copy)
+    assert not any("Linked" in rel for rel in target.files)
+    assert b"TOP SECRET" not in b"".join(target.files.values())
+    assert target.io_errors["Data Connectors/Linked"].kind == "link"
+    assert "Data Connectors/Again" not in target.io_errors
+    result = runner.invoke(app, ["validate", str(solution_copy)])
+    assert result.exit_code == 1 and "TOP SECRET" not in result.output
+    text = " ".join(result.output.split())
+    assert "Linked: error SP001: a link to a folder outside the solution" in text
+    assert "replace the link by a copy of what it points to" in text

@@ -35,9 +35,11 @@ def _unreadable(target: Target, kinds: tuple[str, ...]) -> Iterator[tuple[str, o
 
 @rule("SP001", ERROR, "Every file can be read and is not empty")
 def empty_files(target: Target) -> Out:
-    for rel, problem in _unreadable(target, ("empty", "io")):
+    for rel, problem in _unreadable(target, ("empty", "io", "link")):
         yield rel, "", f"{problem.message}: validate cannot check it", \
-            "restore the file (rebuild it with 'sentinel-pack build'), or delete it if it does not belong"
+            ("replace the link by a copy of what it points to, or remove it: nothing outside the solution is read"
+             if problem.kind == "link" else
+             "restore the file (rebuild it with 'sentinel-pack build'), or delete it if it does not belong")
 
 
 @rule("SP002", ERROR, "Every JSON file is valid JSON")

@@ -30,7 +30,7 @@ EXPECTED = "a solution source folder (with solution.yaml), a built solution fold
 class Unreadable:
     """Why a file of the target cannot be read: the gate reports it, it never passes silently."""
 
-    kind: str  # "empty", "json", "yaml", "utf-8", "zip", "io"
+    kind: str  # "empty", "json", "yaml", "utf-8", "zip", "io", "link"
     message: str
     line: int | None = None
     column: int | None = None
@@ -290,11 +290,17 @@ def _read_tree(root: Path) -> tuple[dict[str, bytes], dict[str, Unreadable]]:
     errors: dict[str, Unreadable] = {}
     for path in sorted(root.rglob("*")):
         parts = path.relative_to(root).parts
-        if any(part.startswith(".") for part in parts) or not path.is_file():
+        if any(part.startswith(".") for part in parts):
             continue
         rel = path.relative_to(root).as_posix()
-        if path.is_symlink() and not is_inside(path, root):
-            errors[rel] = Unreadable("io", "a link to a file outside the folder: not read")
+        if path.is_symlink() and path.is_dir():  # never walked into: its files would come from elsewhere
+            if not is_inside(path, root):
+                errors[rel] = Unreadable("link", "a link to a folder outside the solution: its files are not read")
+            continue
+        if not path.is_file():
+            continue
+        if not is_inside(path, root):  # the file, or a folder on its way, links out (whatever rglob follows)
+            errors[rel] = Unreadable("link", "a link to a file outside the folder: not read")
             continue
         try:
             size = path.stat().st_size
