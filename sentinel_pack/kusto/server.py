@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import threading
 from typing import Any
 
@@ -75,7 +76,8 @@ def _main(pipe: Any, authkey: bytes) -> None:
     from sentinel_pack.kusto.engine import Engine
     from sentinel_pack.kusto.schema import Database
 
-    listener = Listener(authkey=authkey)
+    folder = tempfile.mkdtemp(prefix="sentinel-pack-kusto-") if os.name == "posix" else None
+    listener = Listener(os.path.join(folder, "socket") if folder else None, authkey=authkey)
     pipe.send(listener.address)
     loaded = threading.Event()
     state: dict[str, Any] = {}
@@ -107,6 +109,11 @@ def _main(pipe: Any, authkey: bytes) -> None:
     with contextlib.suppress(EOFError, OSError):
         pipe.recv()  # "stop", or EOF: the main process ended, however it ended
     listener.close()  # removes the socket file
+    if folder:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+    with contextlib.suppress(OSError):
+        pipe.send("stopped")  # nothing left on disk: the main process need not wait for the rest
     if loaded.wait(5) and "engine" in state:
         state["engine"].close()
 
@@ -137,13 +144,17 @@ class Server:
         return self._address
 
     def stop(self) -> None:
-        """Ask the server to end (it removes its socket), and make sure it has."""
-        with contextlib.suppress(OSError):
+        """Ask the server to end, and wait until its socket is gone (not for V8's teardown: the
+        process then ends by itself, or is ended with this one)."""
+        try:
             self._pipe.send("stop")
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout=2)
+            while self._pipe.poll(5):
+                if self._pipe.recv() == "stopped":
+                    break
+            else:
+                self._process.terminate()
+        except (EOFError, OSError):
+            pass
         self._pipe.close()
 
 
