@@ -515,6 +515,9 @@ def pre_commit(
 
 
 def main() -> None:
+    from sentinel_pack.perf import collector
+
+    collector.tune()
     # Not click's standalone mode: it turns Ctrl-C into "Aborted!" and exit 1; a shell expects 130.
     try:
         code = app(prog_name="sentinel-pack", standalone_mode=False)

@@ -394,3 +394,23 @@ def test_templates_sent_ahead_to_the_helper_get_their_own_answers(broken: Path, 
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["same"] and result["found"] >= 1 and result["helper"] == result["n"] >= 3
     assert result["linted"] == (result["n"] if helper == "kill" else 0)
+
+
+def test_the_command_line_tunes_the_collector_and_workers_inherit_it(tmp_path: Path) -> None:
+    import gc
+
+    from sentinel_pack.perf import collector
+
+    code = ("import gc, sys\nfrom sentinel_pack.cli import main\nsys.argv = ['sentinel-pack', '--version']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\nprint(gc.get_threshold())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == str(collector.THRESHOLDS)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        from sentinel_pack.validate.runner import _check_solution
+
+        _check_solution((tmp_path, tmp_path / "nothing-here"), [])  # a spawned worker tunes itself
+        assert gc.get_threshold() == collector.THRESHOLDS
+    finally:
+        gc.set_threshold(*before)

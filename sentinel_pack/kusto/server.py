@@ -75,6 +75,9 @@ def _main(pipe: Any, authkey: bytes) -> None:
 
     from sentinel_pack.kusto.engine import Engine
     from sentinel_pack.kusto.schema import Database
+    from sentinel_pack.perf import collector
+
+    collector.tune()
 
     folder = tempfile.mkdtemp(prefix="sentinel-pack-kusto-") if os.name == "posix" else None
     listener = Listener(os.path.join(folder, "socket") if folder else None, authkey=authkey)

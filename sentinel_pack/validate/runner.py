@@ -237,10 +237,11 @@ def _check_solution(unit: tuple[Path, Path], rule_ids: list[str], cache: bool | 
 
     A usage error comes back as a value (the exception would not survive pickling intact).
     """
-    from sentinel_pack.perf import diskcache
+    from sentinel_pack.perf import collector, diskcache
     from sentinel_pack.validate.rules_kql import finished, prepare
 
     _load_rules()  # a spawned worker starts with an empty registry
+    collector.tune()  # (a spawned one with the default collector too)
     diskcache.set_enabled(cache)
     given, path = unit
     prepare(rule_ids, path=path)  # the Kusto engine loads in the background while the solution renders
