@@ -49,18 +49,13 @@ def print_leftovers(leftovers: Leftovers, out: Output) -> None:
     """Files an earlier build generated that this one does not: on stderr, so they are seen."""
     from rich.text import Text
 
-    if leftovers.removable:
-        out.line(Text.assemble(("warning", "yellow"), f": {plural(len(leftovers.removable), 'file')} an earlier "
-                               "build generated, no longer built (remove with 'sentinel-pack build --clean'):"),
-                 stderr=True)
-        for rel in leftovers.removable:
-            out.line(f"  {rel}", stderr=True, keep=(rel,))
-    if leftovers.edited:
-        out.line(Text.assemble(("warning", "yellow"), f": {plural(len(leftovers.edited), 'file')} an earlier build "
-                               "generated, no longer built and edited since (not removed; delete by hand):"),
-                 stderr=True)
-        for rel in leftovers.edited:
-            out.line(f"  {rel}", stderr=True, keep=(rel,))
+    for files, state in ((leftovers.removable, "(remove with 'sentinel-pack build --clean')"),
+                         (leftovers.edited, "and edited since (not removed; delete by hand)")):
+        if files:
+            out.line(Text.assemble(("warning", "yellow"), f": {plural(len(files), 'file')} an earlier build "
+                                   f"generated, no longer built {state}:"), stderr=True)
+            for rel in files:
+                out.line(f"  {rel}", stderr=True, keep=(rel,))
     if leftovers.removed and not out.quiet:
         out.line(f"removed {plural(len(leftovers.removed), 'file')} no longer built:")
         for rel in leftovers.removed:

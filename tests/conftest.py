@@ -135,3 +135,27 @@ def solution_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "solution"
     shutil.copytree(SOLUTION, dest)
     return dest
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (hidden ones included), links as their target."""
+    out: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink():
+            out[path.relative_to(root).as_posix()] = b"-> " + os.readlink(path).encode()
+        elif path.is_file():
+            out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
+
+@pytest.fixture(scope="session")
+def cli_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Every file ``sentinel-pack build solution/ --out DIR -q`` writes (read-only)."""
+    from typer.testing import CliRunner
+
+    from sentinel_pack.cli import app
+
+    out = tmp_path_factory.mktemp("cli-build")
+    result = CliRunner().invoke(app, ["build", str(SOLUTION), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return snapshot(out)

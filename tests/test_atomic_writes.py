@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import snapshot
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
@@ -17,17 +18,6 @@ from sentinel_pack.cli import app
 STAGING = ".sentinel-pack-staging"  # writer.STAGING
 
 runner = CliRunner()
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (hidden ones included), links as their target."""
-    out: dict[str, bytes] = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_symlink():
-            out[path.relative_to(root).as_posix()] = b"-> " + os.readlink(path).encode()
-        elif path.is_file():
-            out[path.relative_to(root).as_posix()] = path.read_bytes()
-    return out
 
 
 def _edit(manifest: Path, old: str, new: str) -> None:
@@ -121,14 +111,9 @@ def test_in_place_build_does_not_write_through_a_linked_folder(solution_copy: Pa
 
 # --- defect 3: an error in the middle of the move ----------------------------------------------------
 
-@pytest.fixture(scope="module")
-def old_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    from conftest import SOLUTION
-
-    out = tmp_path_factory.mktemp("old")
-    result = runner.invoke(app, ["build", str(SOLUTION), "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    return snapshot(out)
+@pytest.fixture
+def old_build(cli_build: dict[str, bytes]) -> dict[str, bytes]:
+    return cli_build
 
 
 def _restore(root: Path, files: dict[str, bytes]) -> None:

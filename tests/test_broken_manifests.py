@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTION_VERSION
+from conftest import SOLUTION_VERSION, snapshot
 from typer.testing import CliRunner
 
 from sentinel_pack.cli import app
@@ -108,18 +108,9 @@ CASES = [
 ]
 
 
-def _snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def previous_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    from conftest import SOLUTION
-
-    out = tmp_path_factory.mktemp("previous")
-    result = runner.invoke(app, ["build", str(SOLUTION), "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return _snapshot(out)
+@pytest.fixture
+def previous_build(cli_build: dict[str, bytes]) -> dict[str, bytes]:
+    return cli_build
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -142,7 +133,7 @@ def test_broken_manifest(case: Case, solution_copy: Path, tmp_path: Path, previo
         manifest_lines = (solution_copy / "solution.yaml").read_text().splitlines()
         line = next(i for i, text in enumerate(manifest_lines, start=1) if case.line_of in text)
         assert f"solution.yaml:{line}:" in result.output.replace("\n", ""), result.output
-    assert _snapshot(out) == previous_build
+    assert snapshot(out) == previous_build
 
 
 def test_at_least_ten_kinds_of_broken_manifest() -> None:

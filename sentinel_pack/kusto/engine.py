@@ -130,13 +130,23 @@ def _load() -> None:
             if remote is not None:
                 _engine = remote
                 return
-        engine = Engine()
-        engine.analyze("print x = 1 | extend y = strlen('warm')", Database())  # warms the parser up
-        _engine = engine
+        _engine = load()
     except Exception as exc:  # any failure means "not available here", reported once by SP819
-        _failure = f"{type(exc).__name__}: {exc}".strip()
+        _failure = why(exc)
     finally:
         _loaded.set()
+
+
+def load() -> Engine:
+    """A new engine, its parser warmed up by a first analysis."""
+    engine = Engine()
+    engine.analyze("print x = 1 | extend y = strlen('warm')", Database())
+    return engine
+
+
+def why(exc: Exception) -> str:
+    """The reason an engine could not load, as SP819 reports it."""
+    return f"{type(exc).__name__}: {exc}".strip()
 
 
 def _shutdown() -> None:

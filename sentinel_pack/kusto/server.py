@@ -73,8 +73,7 @@ def _main(pipe: Any, authkey: bytes) -> None:
     """
     from multiprocessing.connection import Listener
 
-    from sentinel_pack.kusto.engine import Engine
-    from sentinel_pack.kusto.schema import Database
+    from sentinel_pack.kusto import engine
     from sentinel_pack.perf import collector
 
     collector.tune()
@@ -87,11 +86,9 @@ def _main(pipe: Any, authkey: bytes) -> None:
 
     def load() -> None:
         try:
-            engine = Engine()
-            engine.analyze("print x = 1 | extend y = strlen('warm')", Database())
-            state["engine"] = engine
+            state["engine"] = engine.load()
         except Exception as exc:
-            state["failure"] = f"{type(exc).__name__}: {exc}".strip()
+            state["failure"] = engine.why(exc)
         finally:
             loaded.set()
 

@@ -52,6 +52,7 @@ def prepare(rule_ids: list[str], target: Target | None = None, path: Path | None
     if not any(r.startswith(KUSTO_RULES) for r in rule_ids):
         return
     from sentinel_pack.kusto import engine
+    from sentinel_pack.kusto.results import answered_before
     from sentinel_pack.perf import diskcache
 
     if target is None:
@@ -75,6 +76,7 @@ def prepare(rule_ids: list[str], target: Target | None = None, path: Path | None
 def kusto_server(rule_ids: list[str], paths: list[Path]):
     """A Kusto server for the pool workers of a many-solution run (``kusto.server``), or None when
     no rule needs Kusto or every solution's answers are known to be cached."""
+    from sentinel_pack.kusto.results import answered_before
     from sentinel_pack.perf import diskcache
 
     if not any(r.startswith(KUSTO_RULES) for r in rule_ids):
@@ -87,12 +89,6 @@ def kusto_server(rule_ids: list[str], paths: list[Path]):
         return Server()
     except Exception:  # no process can be started here: each worker loads its own engine
         return None
-
-
-def answered_before(path: Path) -> bool:
-    from sentinel_pack.kusto import results as answers
-
-    return answers.answered_before(path)
 
 
 def finished(rule_ids: list[str], path: Path) -> None:
